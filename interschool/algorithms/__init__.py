@@ -1,0 +1,1 @@
+"""Pure algorithms (matching, scheduling, impact, networks). Never imports Django."""

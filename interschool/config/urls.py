@@ -1,0 +1,14 @@
+"""Top-level URLs: the pages, the API and its documentation."""
+
+from functools import partial
+
+from django.urls import include, path
+from ninja.openapi.views import openapi_view
+
+from interschool.config.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("api/docs", partial(openapi_view, api=api), name="api_docs"),
+    path("", include("interschool.core.urls")),
+]

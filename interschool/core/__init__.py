@@ -1,0 +1,1 @@
+"""Core: networks (tenants), organisations, users, memberships and roles, access, audit, notifications."""
