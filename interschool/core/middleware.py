@@ -76,6 +76,9 @@ class CurrentNetworkMiddleware:
         if not slug or not request.user.is_authenticated:
             return
         membership = memberships_for_user(request.user).filter(network__slug=slug).first()
-        if membership is not None and request.session.get(SESSION_NETWORK) != slug:
+        if membership is None:
+            return
+        remembered = (request.session.get(SESSION_NETWORK), request.session.get(SESSION_NETWORK_LANGUAGE))
+        if remembered != (slug, membership.network.default_language):
             request.session[SESSION_NETWORK] = slug
             request.session[SESSION_NETWORK_LANGUAGE] = membership.network.default_language

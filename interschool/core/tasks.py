@@ -33,7 +33,7 @@ AUDIT_CSV_COLUMNS = (
 def send_notification_email(notification_id: int) -> bool:
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update()
+            Notification.objects.select_for_update(of=("self",))
             .select_related("user", "network")
             .filter(pk=notification_id, emailed_at=None)
             .first()

@@ -27,7 +27,9 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: run scripts/system-deps.sh (installs Debian's chromium)")
+        pytest.fail(
+            f"chromium not found at {CHROMIUM}: run scripts/system-deps.sh (installs Debian's chromium)"
+        )
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,

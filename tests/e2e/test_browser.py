@@ -50,6 +50,7 @@ def test_right_to_left_languages(page: Page, live_server, live_world, artifacts,
     page.select_option("#language-select", language)  # the switcher submits itself on change
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.locator("html")).to_have_attribute("lang", language)
+    assert page.viewport_size is not None
     width = page.viewport_size["width"]
     brand = page.locator(".navbar-brand").bounding_box()
     assert brand is not None and brand["x"] >= width / 2, f"navigation starts at x={brand} of {width}"

@@ -122,7 +122,9 @@ def invitation_revoke(*, actor: Actor, invitation: Invitation) -> Invitation:
 def invitation_accept(*, invitation: Invitation, full_name: str, password: str) -> User:
     """Create (or reuse) the invitee's account, set the password, add the membership, welcome them."""
     invitation = (
-        Invitation.objects.select_for_update().select_related("network", "organisation").get(pk=invitation.pk)
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("network", "organisation")
+        .get(pk=invitation.pk)
     )
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise InvitationInvalid(_("This invitation has already been used. Log in instead."))

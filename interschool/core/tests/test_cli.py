@@ -170,9 +170,11 @@ def _cli(tmp_path: Path, *args: str, **kwargs) -> subprocess.CompletedProcess[st
     )
 
 
-@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the subprocess uses its own SQLite file")
 def test_demo_then_serve_in_real_processes(tmp_path):
-    """The embedded set-up: demo --no-serve twice (idempotent), then serve answers with RTL for Hebrew."""
+    """demo --no-serve twice (idempotent), then serve answers with RTL for Hebrew.
+
+    On SQLite this is the embedded set-up; with DATABASE_URL the processes use that server's database.
+    """
     first = _cli(tmp_path, "demo", "--no-serve")
     assert first.returncode == 0, first.stderr
     logins = [
