@@ -112,3 +112,23 @@ def test_digest_gathers_notifications_once(world, settings):
     assert all(f"Change {i}" in mail.outbox[0].body for i in range(3))
     assert send_daily_digests.call() == 0
     assert Notification.objects.filter(user=user, digested_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_command_runs_queued_tasks_and_digests_can_be_queued(settings, capsys):
+    from django_tasks_db.models import DBTaskResult
+
+    from interschool.cli import main
+    from interschool.core.services.notifications import notification_preferences_set
+    from interschool.core.tests.factories import build_network_world
+
+    settings.TASKS = DB_TASKS
+    nw = build_network_world("w")
+    user = nw.user(Role.RESEARCHER)
+    notification_preferences_set(user=user, kind="system", in_app=True, email=False, digest=True)
+    notify(user=user, kind="system", title="Maintenance tonight")
+    call_command("send_digests")
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert main(["worker", "--batch"]) == 0
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert [m.to for m in mail.outbox] == [[user.email]] and "Maintenance tonight" in mail.outbox[0].body
