@@ -90,7 +90,6 @@ def _serve(host: str, port: int, worker: bool) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    os.environ.setdefault("INTERSCHOOL_DEMO", "1")
     _setup_django()
     _migrate()
     from interschool.core.services import demo

@@ -55,7 +55,6 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
-DEMO = env_bool("INTERSCHOOL_DEMO", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("INTERSCHOOL_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.db import models
@@ -99,3 +99,34 @@ def audit_created(
     return audit_record(
         actor=actor, network=network, action="create", obj=obj, changes=diff(dict.fromkeys(after), after)
     )
+
+
+def save_with_audit(
+    *,
+    actor: Actor,
+    network: Network | None,
+    instance: models.Model,
+    tracked: Iterable[str],
+    values: Mapping[str, Any],
+    validate: Callable[[], None],
+) -> dict[str, list[Any]]:
+    """Apply ``values`` to ``instance``, run ``validate``, save, and audit what changed.
+
+    The one way every ``<entity>_update`` service changes a row: ``values`` may only name ``tracked``
+    fields; ``validate`` raises ``ValidationError`` (usually ``instance.full_clean`` plus the entity's own
+    rules); the audit entry holds each changed field's value before and after. Returns those changes.
+    Call it inside the service's transaction.
+    """
+    tracked = tuple(tracked)
+    unknown = set(values) - set(tracked)
+    if unknown:
+        raise ValueError(f"not {instance._meta.label_lower} fields: {sorted(unknown)}")
+    before = snapshot(instance, tracked)
+    for name, value in values.items():
+        setattr(instance, name, value.strip() if isinstance(value, str) else value)
+    validate()
+    instance.save()
+    changes = diff(before, snapshot(instance, tracked))
+    if changes:
+        audit_record(actor=actor, network=network, action="update", obj=instance, changes=changes)
+    return changes

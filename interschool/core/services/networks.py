@@ -10,7 +10,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from interschool.core.models import Membership, Network, Organisation, OrganisationKind, Role, User
-from interschool.core.services.audit import Actor, audit_created, audit_record, diff, snapshot
+from interschool.core.services.audit import (
+    Actor,
+    audit_created,
+    audit_record,
+    save_with_audit,
+)
 
 NETWORK_FIELDS = ("name", "slug", "country", "default_language", "time_zone")
 ORGANISATION_FIELDS = ("kind", "name", "code")
@@ -47,19 +52,18 @@ def network_create(
 
 @transaction.atomic
 def network_update(*, actor: Actor, network: Network, **fields: Any) -> Network:
-    unknown = set(fields) - set(NETWORK_FIELDS)
-    if unknown:
-        raise ValueError(f"not network fields: {sorted(unknown)}")
-    if "time_zone" in fields:
-        _validate_time_zone(fields["time_zone"])
-    before = snapshot(network, NETWORK_FIELDS)
-    for name, value in fields.items():
-        setattr(network, name, value)
-    network.full_clean()
-    network.save()
-    changes = diff(before, snapshot(network, NETWORK_FIELDS))
-    if changes:
-        audit_record(actor=actor, network=network, action="update", obj=network, changes=changes)
+    def validate() -> None:
+        _validate_time_zone(network.time_zone)
+        network.full_clean()
+
+    save_with_audit(
+        actor=actor,
+        network=network,
+        instance=network,
+        tracked=NETWORK_FIELDS,
+        values=fields,
+        validate=validate,
+    )
     return network
 
 
@@ -78,21 +82,19 @@ def organisation_create(
 
 @transaction.atomic
 def organisation_update(*, actor: Actor, organisation: Organisation, **fields: Any) -> Organisation:
-    unknown = set(fields) - set(ORGANISATION_FIELDS)
-    if unknown:
-        raise ValueError(f"not organisation fields: {sorted(unknown)}")
-    before = snapshot(organisation, ORGANISATION_FIELDS)
-    for name, value in fields.items():
-        setattr(organisation, name, value.strip() if isinstance(value, str) else value)
-    # The code's uniqueness is checked by _check_code_free, which names the field in its message.
-    organisation.full_clean(validate_constraints=False)
-    _check_code_free(organisation)
-    organisation.save()
-    changes = diff(before, snapshot(organisation, ORGANISATION_FIELDS))
-    if changes:
-        audit_record(
-            actor=actor, network=organisation.network, action="update", obj=organisation, changes=changes
-        )
+    def validate() -> None:
+        # The code's uniqueness is checked by _check_code_free, which names the field in its message.
+        organisation.full_clean(validate_constraints=False)
+        _check_code_free(organisation)
+
+    save_with_audit(
+        actor=actor,
+        network=organisation.network,
+        instance=organisation,
+        tracked=ORGANISATION_FIELDS,
+        values=fields,
+        validate=validate,
+    )
     return organisation
 
 
@@ -130,18 +132,16 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor: Actor, user: User, **fields: Any) -> User:
-    allowed = {"full_name", "language"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValueError(f"not user fields: {sorted(unknown)}")
-    before = snapshot(user, USER_FIELDS)
-    for name, value in fields.items():
-        setattr(user, name, value)
-    user.full_clean(exclude=["password"])
-    user.save()
-    changes = diff(before, snapshot(user, USER_FIELDS))
-    if changes:
-        audit_record(actor=actor, network=None, action="update", obj=user, changes=changes)
+    if set(fields) - {"full_name", "language"}:
+        raise ValueError(f"only full_name and language can be changed here, not {sorted(fields)}")
+    save_with_audit(
+        actor=actor,
+        network=None,
+        instance=user,
+        tracked=USER_FIELDS,
+        values=fields,
+        validate=lambda: user.full_clean(exclude=["password"]),
+    )
     return user
 
 
@@ -198,21 +198,25 @@ def member_update(
     organisation: Organisation | None = None,
     is_active: bool | None = None,
 ) -> Membership:
-    before = snapshot(membership, MEMBERSHIP_FIELDS)
+    values: dict[str, Any] = {"organisation": organisation}
     if role is not None:
-        membership.role = role
-    membership.organisation = organisation
+        values["role"] = role
     if is_active is not None:
-        membership.is_active = is_active
-    membership.full_clean(validate_constraints=False)
-    _check_membership(membership)
-    _keep_one_administrator(membership)
-    membership.save()
-    changes = diff(before, snapshot(membership, MEMBERSHIP_FIELDS))
-    if changes:
-        audit_record(
-            actor=actor, network=membership.network, action="update", obj=membership, changes=changes
-        )
+        values["is_active"] = is_active
+
+    def validate() -> None:
+        membership.full_clean(validate_constraints=False)
+        _check_membership(membership)
+        _keep_one_administrator(membership)
+
+    save_with_audit(
+        actor=actor,
+        network=membership.network,
+        instance=membership,
+        tracked=MEMBERSHIP_FIELDS,
+        values=values,
+        validate=validate,
+    )
     return membership
 
 
