@@ -375,12 +375,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CommandError as error:
-        _fail(parser, args, str(error))
+        _fail(args, str(error))
     except KeyboardInterrupt:
         return 130
 
 
-def _fail(parser: argparse.ArgumentParser, args: argparse.Namespace, message: str) -> NoReturn:
+def _fail(args: argparse.Namespace, message: str) -> NoReturn:
     print(f"interschool {args.command}: error: {message}", file=sys.stderr)
     sys.exit(EXIT_BAD_ARGUMENTS)
 

@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
+from interschool.core.access import memberships_for_user
 from interschool.core.models import User
 
 SESSION_NETWORK = "interschool_network"
@@ -70,8 +71,6 @@ class CurrentNetworkMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: dict[str, Any]
     ) -> None:
-        from interschool.core.access import memberships_for_user
-
         slug = view_kwargs.get("network_slug")
         if not slug or not request.user.is_authenticated:
             return

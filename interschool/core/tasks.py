@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import uuid
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from interschool.core.models import AuditEntry, Invitation, Notification, User
+from interschool.core.selectors import audit_entries_filtered
 from interschool.core.services.progress import progress_finish, progress_update
 
 AUDIT_CSV_COLUMNS = (
@@ -115,8 +117,6 @@ def send_daily_digests() -> int:
 @task()
 def export_audit_csv(progress_id: str, network_id: int, filters: dict[str, str]) -> str:
     """Write the network's audit log (with the page's filters) to a CSV file, reporting progress."""
-    from interschool.core.selectors import audit_entries_filtered
-
     entries = audit_entries_filtered(AuditEntry.objects.filter(network_id=network_id), filters)
     total = entries.count()
     progress_update(progress_id, done=0, total=total, message="")
@@ -139,8 +139,6 @@ def export_audit_csv(progress_id: str, network_id: int, filters: dict[str, str])
 
 
 def audit_csv_row(entry: AuditEntry) -> list[str]:
-    import json
-
     return [
         entry.created_at.isoformat(),
         entry.actor_label,

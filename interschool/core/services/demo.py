@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from interschool.core.models import Membership, Network, Organisation, OrganisationKind, Role, User
 from interschool.core.notification_kinds import SYSTEM
 from interschool.core.services.audit import audit_record, file_checksum
 from interschool.core.services.networks import member_add, network_create, organisation_create, user_create
 from interschool.core.services.notifications import notify
-from interschool.synthetic.region import iter_region_rows, write_region_csv
+from interschool.synthetic.region import write_region_csv
 
 DEMO_SLUG = "demo"
 DEMO_SCHOOLS = 200
@@ -112,21 +114,17 @@ def demo_ensure() -> tuple[Network, list[DemoLogin], bool]:
 
 
 def _welcome_title(name: str) -> str:
-    from django.utils.translation import gettext
-
     return gettext("Welcome to %(network)s") % {"network": name}
 
 
 def _welcome_body() -> str:
-    from django.utils.translation import gettext
-
     return gettext("This is a demo network with synthetic schools. Explore freely.")
 
 
 def _load_schools(network: Network) -> None:
     buffer = io.StringIO()
     write_region_csv(buffer, schools=DEMO_SCHOOLS, seed=DEMO_SEED)
-    rows = list(iter_region_rows(schools=DEMO_SCHOOLS, seed=DEMO_SEED))
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
     Organisation.objects.bulk_create(
         [
             Organisation(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from interschool.core.models import Invitation, Membership, Network, Organisation, Role, User
 from interschool.core.notification_kinds import INVITATION, MEMBERSHIP
 from interschool.core.services.audit import Actor, actor_user, audit_record
-from interschool.core.services.networks import _check_membership, member_add, user_create
+from interschool.core.services.networks import member_add, membership_check, user_create, user_set_password
 from interschool.core.services.notifications import notify
 
 SALT = "interschool.invitation"
@@ -65,7 +65,7 @@ def invitation_create(
         raise ValidationError({"email": _("Enter a valid e-mail address.")}) from exc
     if role not in Role.values:
         raise ValidationError({"role": _("Choose a valid role.")})
-    _check_membership(Membership(network=network, role=role, organisation=organisation))
+    membership_check(Membership(network=network, role=role, organisation=organisation))
     if Membership.objects.filter(network=network, user__email=email, is_active=True).exists():
         raise ValidationError(
             {"email": _("%(email)s is already a member of this network.") % {"email": email}}
@@ -132,8 +132,6 @@ def invitation_accept(*, invitation: Invitation, full_name: str, password: str) 
     if user is None:
         user = user_create(actor="invitation", email=invitation.email, password=password, full_name=full_name)
     else:
-        from interschool.core.services.networks import user_set_password
-
         if full_name.strip():
             user.full_name = full_name.strip()
             user.save(update_fields=["full_name"])

@@ -154,7 +154,7 @@ def user_set_password(*, actor: Actor, user: User, password: str) -> User:
     return user
 
 
-def _check_membership(membership: Membership) -> None:
+def membership_check(membership: Membership) -> None:
     if membership.organisation is not None and membership.organisation.network_id != membership.network_id:
         raise ValidationError({"organisation": _("The organisation belongs to another network.")})
     needs_organisation = {Role.SCHOOL_LEADER, Role.TEACHER, Role.EXTERNAL_PARTNER}
@@ -183,7 +183,7 @@ def member_add(
         )
     membership = Membership(user=user, network=network, role=role, organisation=organisation)
     membership.full_clean(validate_constraints=False)
-    _check_membership(membership)
+    membership_check(membership)
     membership.save()
     audit_created(actor=actor, network=network, obj=membership, fields=MEMBERSHIP_FIELDS)
     return membership
@@ -206,7 +206,7 @@ def member_update(
 
     def validate() -> None:
         membership.full_clean(validate_constraints=False)
-        _check_membership(membership)
+        membership_check(membership)
         _keep_one_administrator(membership)
 
     save_with_audit(

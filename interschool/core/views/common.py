@@ -18,6 +18,7 @@ class AuthenticatedRequest(HttpRequest):
 
     user: User
 
+
 PAGE_SIZE = 25
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -53,7 +56,6 @@ def dashboard(request: AuthenticatedRequest, network_slug: str) -> HttpResponse:
             for value, label in OrganisationKind.choices
             if summary.organisations_by_kind[value]
         ],
-        "unread": inbox_unread(request.user).count(),
         "recent_notifications": list(inbox_unread(request.user)[:5]),
         "open_invitations": selectors.open_invitations(membership.network).count()
         if membership.role == Role.ADMIN
@@ -272,8 +274,6 @@ def _audit_filters(request: HttpRequest) -> dict[str, str]:
     for name in ("since", "until"):
         value = filters[name]
         if value:
-            import datetime as dt
-
             try:
                 dt.date.fromisoformat(value)
             except ValueError:
@@ -321,8 +321,6 @@ def progress_detail(request: AuthenticatedRequest, pk: str) -> HttpResponse:
 
 @login_required
 def progress_download(request: AuthenticatedRequest, pk: str) -> FileResponse:
-    from django.conf import settings
-
     record = access.progress_get_for_user(request.user, pk)
     if not record.result_file:
         raise Http404
