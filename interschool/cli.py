@@ -1,4 +1,4 @@
-"""The ``interschool`` command: demo, serve, worker, manage, network, user, token, generate."""
+"""The ``interschool`` command: demo, serve, worker, manage, network, user, token, generate, import."""
 
 from __future__ import annotations
 
@@ -266,6 +266,100 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    import json
+
+    from django.core.exceptions import ValidationError
+
+    from interschool.core.models import Network
+    from interschool.registry.services.imports import UploadedFile, import_create, import_run
+
+    network = Network.objects.filter(slug=args.network).first()
+    if network is None:
+        raise CommandError(f"--network: no network with the short name {args.network!r}")
+    mapping = None
+    if args.mapping:
+        try:
+            with open(args.mapping, encoding="utf-8") as handle:
+                mapping = json.load(handle)
+        except OSError as error:
+            raise CommandError(f"--mapping: cannot read {args.mapping}: {error.strerror}") from error
+        except json.JSONDecodeError as error:
+            raise CommandError(f"--mapping: {args.mapping} is not valid JSON ({error})") from error
+    elif args.format in {"csv", "xlsx"}:
+        raise CommandError(
+            "--mapping: the csv and xlsx formats need a column mapping (see docs/importing.md)"
+        )
+    files = []
+    for name in args.files:
+        try:
+            with open(name, "rb") as handle:
+                files.append(UploadedFile(os.path.basename(name), handle.read()))
+        except OSError as error:
+            raise CommandError(f"FILE: cannot read {name}: {error.strerror}") from error
+    actor = _actor(args.user)
+    try:
+        run = import_create(
+            actor=actor,
+            network=network,
+            format=args.format,
+            files=files,
+            mapping=mapping,
+            encoding=args.encoding or "",
+            delimiter={"tab": "\t", "\\t": "\t"}.get(args.delimiter or "", args.delimiter or ""),
+            year=args.year,
+        )
+    except ValidationError as error:
+        raise CommandError(_validation_message(error)) from error
+    run = import_run(run, actor=actor, echo=lambda line: print(line, file=sys.stderr))
+    summary = run.summary
+    for item in summary.get("files", []):
+        print(
+            f"{item['name']} ({item['kind']}): {item['rows']} rows, {item['imported']} imported, "
+            f"{item['skipped']} skipped, {item['rejected']} rejected"
+        )
+    for rule, count in sorted(summary.get("skip_rules", {}).items()):
+        print(f"  skipped by rule {rule}: {count}")
+    if run.status != "committed":
+        for rejection in run.rejections[:50]:
+            print(
+                f"rejected: {rejection['file']} row {rejection['row']}, column {rejection['column']!r}, "
+                f"value {rejection['value']!r}: {rejection['reason']}",
+                file=sys.stderr,
+            )
+        if len(run.rejections) > 50:
+            print(f"… and {len(run.rejections) - 50} more rejected rows", file=sys.stderr)
+        reason = run.error or f"{summary.get('rejected', 0)} rows rejected"
+        print(f"import #{run.pk} {run.status}: {reason}; nothing was written", file=sys.stderr)
+        return 1
+    written = {"organisations_created": 0, **summary.get("written", {})}
+    print(
+        f"import #{run.pk} committed: {summary['organisations']} organisations "
+        f"({written['organisations_created']} new, {written.get('organisations_updated', 0)} changed), "
+        f"{written.get('values_created', 0)} new and {written.get('values_updated', 0)} changed values"
+    )
+    return 0
+
+
+def cmd_import_revert(args: argparse.Namespace) -> int:
+    _setup_django()
+    from interschool.registry.models import Import
+    from interschool.registry.services.imports import RevertError, import_revert
+    from interschool.registry.services.statistics import registry_recompute
+
+    run = Import.objects.filter(pk=args.import_id, network__slug=args.network).first()
+    if run is None:
+        raise CommandError(f"IMPORT_ID: no import {args.import_id} in network {args.network!r}")
+    try:
+        import_revert(actor=_actor(args.user), run=run)
+    except RevertError as error:
+        raise CommandError(str(error)) from error
+    registry_recompute(network=run.network)
+    print(f"import #{run.pk} reverted")
+    return 0
+
+
 # --- argument parsing -------------------------------------------------------------------------------
 
 
@@ -366,6 +460,23 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=_positive_int, default=0)
     generate.add_argument("--out", required=True, help="file to write")
     generate.set_defaults(func=cmd_generate)
+
+    imp = commands.add_parser("import", help="import school files into a network (see docs/importing.md)")
+    imp.add_argument("--network", required=True, help="the network's short name")
+    imp.add_argument("--format", required=True, choices=["nyc", "england", "csv", "xlsx"])
+    imp.add_argument("--mapping", help="column mapping (JSON) for the csv and xlsx formats")
+    imp.add_argument("--encoding", help="file encoding, e.g. utf-8, cp1252, cp1251 (default: detect)")
+    imp.add_argument("--delimiter", help="',', ';' or 'tab' (default: detect)")
+    imp.add_argument("--year", type=_positive_int, help="the year of the data when the files do not say")
+    imp.add_argument("--user", help="e-mail of the user recorded as importing")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="CSV, CSV.GZ or XLSX files")
+    imp.set_defaults(func=cmd_import)
+
+    revert = commands.add_parser("import-revert", help="revert a committed import as a whole")
+    revert.add_argument("--network", required=True)
+    revert.add_argument("--user", help="e-mail of the user recorded as acting")
+    revert.add_argument("import_id", type=_positive_int, metavar="IMPORT_ID")
+    revert.set_defaults(func=cmd_import_revert)
     return parser
 
 

@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 import interschool
 from interschool.core.api import router as core_router
 from interschool.core.api_conventions import SessionAuth, TokenAuth
+from interschool.registry.api import router as registry_router
 
 api = NinjaAPI(
     title="Interschool API",
@@ -82,3 +83,4 @@ def version(request: HttpRequest) -> dict[str, str]:
 
 
 api.add_router("/", core_router)
+api.add_router("/", registry_router)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "interschool.core",
+    "interschool.registry",
 ]
 
 MIDDLEWARE = [

@@ -10,5 +10,6 @@ from interschool.config.api import api
 urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
+    path("n/<slug:network_slug>/", include("interschool.registry.urls")),
     path("", include("interschool.core.urls")),
 ]

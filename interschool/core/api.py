@@ -1,7 +1,5 @@
 """Core API routes: the user, their networks, a network's members and organisations."""
 
-import datetime as dt
-
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -9,8 +7,7 @@ from ninja.pagination import paginate
 
 from interschool.core import access, selectors
 from interschool.core.api_conventions import ERRORS, PageNumber
-from interschool.core.models import Membership, Organisation, OrganisationKind, Role
-from interschool.core.services import networks
+from interschool.core.models import Membership, Role
 
 router = Router(tags=["networks"])
 
@@ -29,20 +26,6 @@ class NetworkOut(Schema):
     default_language: str
     time_zone: str
     role: str
-
-
-class OrganisationOut(Schema):
-    id: int
-    kind: OrganisationKind
-    name: str
-    code: str
-    created_at: dt.datetime
-
-
-class OrganisationPatch(Schema):
-    kind: OrganisationKind | None = None
-    name: str | None = None
-    code: str | None = None
 
 
 class MemberOut(Schema):
@@ -90,39 +73,6 @@ def network_list(request: HttpRequest) -> list[dict[str, str]]:
 @router.get("/networks/{slug}", response={200: NetworkOut, **ERRORS}, summary="One network")
 def network_detail(request: HttpRequest, slug: str) -> dict[str, str]:
     return _network_out(access.network_membership_for_user(request.user, slug))
-
-
-@router.get(
-    "/networks/{slug}/organisations",
-    response={200: list[OrganisationOut], **ERRORS},
-    summary="Organisations of a network",
-)
-@paginate(PageNumber)
-def organisation_list(
-    request: HttpRequest, slug: str, kind: OrganisationKind | None = None, q: str = ""
-) -> QuerySet[Organisation]:
-    _membership, organisations = access.organisation_list_for_user(request.user, slug)
-    return selectors.organisations_filtered(organisations, q=q.strip(), kind=kind or "")
-
-
-@router.get(
-    "/networks/{slug}/organisations/{pk}",
-    response={200: OrganisationOut, **ERRORS},
-    summary="One organisation",
-)
-def organisation_detail(request: HttpRequest, slug: str, pk: int) -> Organisation:
-    return access.organisation_get_for_user(request.user, slug, pk)[1]
-
-
-@router.patch(
-    "/networks/{slug}/organisations/{pk}",
-    response={200: OrganisationOut, **ERRORS},
-    summary="Change an organisation (network administrators)",
-)
-def organisation_patch(request: HttpRequest, slug: str, pk: int, payload: OrganisationPatch) -> Organisation:
-    _membership, organisation = access.organisation_get_for_user(request.user, slug, pk, change=True)
-    fields = payload.dict(exclude_unset=True, exclude_none=True)
-    return networks.organisation_update(actor=request.user, organisation=organisation, **fields)  # type: ignore[arg-type]
 
 
 @router.get(

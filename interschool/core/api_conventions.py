@@ -63,4 +63,4 @@ class PageNumber(PaginationBase):
         }
 
 
-ERRORS: dict[int, type[Schema]] = {401: Error, 403: Error, 404: Error, 422: Error}
+ERRORS: dict[int, type[Schema]] = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}

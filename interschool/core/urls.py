@@ -8,9 +8,7 @@ from interschool.core.views import account, pages
 
 network_patterns = [
     path("", pages.dashboard, name="dashboard"),
-    path("organisations/", pages.organisation_list, name="organisation_list"),
     path("organisations/new/", pages.organisation_edit, name="organisation_create"),
-    path("organisations/<int:pk>/", pages.organisation_detail, name="organisation_detail"),
     path("organisations/<int:pk>/edit/", pages.organisation_edit, name="organisation_edit"),
     path("members/", pages.member_list, name="member_list"),
     path("members/invite/", pages.member_invite, name="member_invite"),

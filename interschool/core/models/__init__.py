@@ -8,7 +8,12 @@ from interschool.core.models.networks import (
     Network,
     Organisation,
     OrganisationKind,
+    OrganisationStatus,
+    Phase,
     Role,
+    SchoolType,
+    SupportDomain,
+    UrbanRural,
 )
 from interschool.core.models.notifications import Notification, NotificationPreference
 from interschool.core.models.progress import Progress, ProgressStatus
@@ -24,9 +29,14 @@ __all__ = [
     "NotificationPreference",
     "Organisation",
     "OrganisationKind",
+    "OrganisationStatus",
+    "Phase",
     "Progress",
     "ProgressStatus",
     "Role",
+    "SchoolType",
+    "SupportDomain",
     "TimestampedModel",
+    "UrbanRural",
     "User",
 ]

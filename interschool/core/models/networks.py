@@ -40,8 +40,54 @@ class OrganisationKind(models.TextChoices):
     AUTHORITY = "authority", _("Education authority")
 
 
+class Phase(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    MIDDLE = "middle", _("Middle")
+    SECONDARY = "secondary", _("Secondary")
+    ALL_THROUGH = "all_through", _("All-through")
+    SPECIAL = "special", _("Special")
+    POST16 = "post16", _("Post-16")
+
+
+class SchoolType(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    CHARTER = "charter", _("Charter or academy")
+    RELIGIOUS = "religious", _("Religious")
+    INDEPENDENT = "independent", _("Independent")
+
+
+class OrganisationStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    PROPOSED = "proposed", _("Proposed")
+
+
+class UrbanRural(models.TextChoices):
+    URBAN = "urban", _("Urban")
+    RURAL = "rural", _("Rural")
+
+
+class SupportDomain(models.TextChoices):
+    """The support domains shared by strengths, needs and partner offers (docs/data-format.md)."""
+
+    TEACHING = "teaching", _("Teaching quality and sharing practice")
+    ASSESSMENT = "assessment", _("Self-assessment and monitoring")
+    LEADERSHIP = "leadership", _("Management and leadership")
+    MOTIVATION = "motivation", _("Pupil motivation")
+    COMMUNITY = "community", _("Parents and the local community")
+    CURRICULUM = "curriculum", _("Content of education")
+    RESOURCES = "resources", _("Social partnership and resources")
+    ENVIRONMENT = "environment", _("Learning environment")
+    CAREERS = "careers", _("Career guidance and individual pathways")
+    SOCIAL = "social", _("Social engagement and new social roles")
+
+
 class Organisation(TimestampedModel):
-    """A school or a partner organisation in one network."""
+    """A school or a partner organisation in one network, with its registry record.
+
+    Identifiers (several schemes), yearly figures and outcome series live in the registry app; the
+    fields here are the current state shown and filtered on every page.
+    """
 
     network = models.ForeignKey(
         Network, on_delete=models.CASCADE, related_name="organisations", verbose_name=_("network")
@@ -54,6 +100,47 @@ class Organisation(TimestampedModel):
         blank=True,
         help_text=_("The organisation's identifier in the network, e.g. a national school number."),
     )
+    status = models.CharField(
+        _("status"), max_length=10, choices=OrganisationStatus.choices, default=OrganisationStatus.OPEN
+    )
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    predecessors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("predecessors"),
+        help_text=_("Organisations this one replaced, e.g. when a school converted or merged."),
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, blank=True)
+    school_type = models.CharField(_("type"), max_length=12, choices=SchoolType.choices, blank=True)
+    community = models.CharField(
+        _("community"),
+        max_length=100,
+        blank=True,
+        help_text=_("A label the network defines, such as a religious or language community."),
+    )
+    language = models.CharField(_("language of instruction"), max_length=60, blank=True)
+    district = models.CharField(_("district"), max_length=120, blank=True)
+    urban_rural = models.CharField(_("urban or rural"), max_length=5, choices=UrbanRural.choices, blank=True)
+    accepts_online = models.BooleanField(_("open to online collaboration"), default=False)
+    partner_capacity = models.PositiveIntegerField(
+        _("partner capacity"),
+        null=True,
+        blank=True,
+        help_text=_("How many partner schools this school can support at once."),
+    )
+    # The latest yearly figures, kept here for lists and filters; the series are in the registry.
+    enrolment = models.PositiveIntegerField(_("enrolment"), null=True, blank=True)
+    ses_index = models.FloatField(_("socio-economic index"), null=True, blank=True)
+    strengths = models.JSONField(_("strengths"), default=list, blank=True)
+    needs = models.JSONField(_("needs"), default=list, blank=True)
+    offers = models.JSONField(_("support offered"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("organisation")
@@ -66,7 +153,15 @@ class Organisation(TimestampedModel):
                 name="organisation_code_unique_in_network",
             ),
         ]
-        indexes = [models.Index(fields=["network", "kind", "name"])]
+        indexes = [
+            models.Index(fields=["network", "kind", "name"]),
+            models.Index(fields=["network", "phase"]),
+            models.Index(fields=["network", "district"]),
+        ]
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
     def __str__(self) -> str:
         return self.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
@@ -11,7 +10,6 @@ from django.utils.translation import gettext
 
 from interschool.core.models import Membership, Network, Organisation, OrganisationKind, Role, User
 from interschool.core.notification_kinds import SYSTEM
-from interschool.core.services.audit import audit_record, file_checksum
 from interschool.core.services.networks import member_add, network_create, organisation_create, user_create
 from interschool.core.services.notifications import notify
 from interschool.synthetic.region import write_region_csv
@@ -19,6 +17,7 @@ from interschool.synthetic.region import write_region_csv
 DEMO_SLUG = "demo"
 DEMO_SCHOOLS = 200
 DEMO_SEED = 2024
+DEMO_YEARS = 6
 ACTOR = "demo"
 
 PARTNERS = (
@@ -122,22 +121,20 @@ def _welcome_body() -> str:
 
 
 def _load_schools(network: Network) -> None:
+    """Import the synthetic region through the registry's CSV importer, as a network would."""
+    from interschool.registry.importing.mapped import CANONICAL_MAPPING
+    from interschool.registry.models import ImportStatus
+    from interschool.registry.services.imports import UploadedFile, import_create, import_run
+
     buffer = io.StringIO()
-    write_region_csv(buffer, schools=DEMO_SCHOOLS, seed=DEMO_SEED)
-    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
-    Organisation.objects.bulk_create(
-        [
-            Organisation(
-                network=network, kind=OrganisationKind.SCHOOL, name=row["name"], code=row["school_id"]
-            )
-            for row in rows
-        ]
-    )
-    audit_record(
+    write_region_csv(buffer, schools=DEMO_SCHOOLS, years=DEMO_YEARS, seed=DEMO_SEED)
+    run = import_create(
         actor=ACTOR,
         network=network,
-        action="import",
-        object_type="core.organisation",
-        counts={"rows": len(rows), "created": len(rows), "rejected": 0},
-        checksum=file_checksum(buffer.getvalue().encode()),
+        format="csv",
+        files=[UploadedFile("demo-region.csv", buffer.getvalue().encode())],
+        mapping=CANONICAL_MAPPING,
     )
+    run = import_run(run, actor=ACTOR)
+    if run.status != ImportStatus.COMMITTED:
+        raise RuntimeError(f"the demo region did not import: {run.rejections[:3] or run.error}")

@@ -65,48 +65,6 @@ def dashboard(request: AuthenticatedRequest, network_slug: str) -> HttpResponse:
 
 
 @login_required
-def organisation_list(request: AuthenticatedRequest, network_slug: str) -> HttpResponse:
-    membership, organisations = access.organisation_list_for_user(request.user, network_slug)
-    q = request.GET.get("q", "").strip()
-    kind = request.GET.get("kind", "")
-    if kind not in OrganisationKind.values:
-        kind = ""
-    page = paginate(request, selectors.organisations_filtered(organisations, q=q, kind=kind))
-    return render(
-        request,
-        "core/organisation_list.html",
-        {
-            "membership": membership,
-            "network": membership.network,
-            "page": page,
-            "q": q,
-            "kind": kind,
-            "kinds": OrganisationKind.choices,
-            "query": query_without_page(request),
-            "can_change": membership.role in access.CAN_CHANGE_ORGANISATIONS,
-        },
-    )
-
-
-@login_required
-def organisation_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> HttpResponse:
-    membership, organisation = access.organisation_get_for_user(request.user, network_slug, pk)
-    members = organisation.memberships.filter(is_active=True).select_related("user")
-    show_members = membership.role in access.CAN_SEE_MEMBERS
-    return render(
-        request,
-        "core/organisation_detail.html",
-        {
-            "membership": membership,
-            "network": membership.network,
-            "organisation": organisation,
-            "members": list(members) if show_members else None,
-            "can_change": membership.role in access.CAN_CHANGE_ORGANISATIONS,
-        },
-    )
-
-
-@login_required
 def organisation_edit(
     request: AuthenticatedRequest, network_slug: str, pk: int | None = None
 ) -> HttpResponse:

@@ -1,0 +1,1 @@
+"""The school registry: identifiers, context, outcome series, imports, classification, profiles."""

@@ -1,0 +1,266 @@
+"""Reads of the registry: filtered school lists, profiles with their series, explanations, exports."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from interschool.core.models import Organisation, OrganisationKind, Phase
+from interschool.registry.models import (
+    SMALL_NUMBER_THRESHOLD,
+    Classification,
+    ClassificationLabel,
+    Identifier,
+    Indicator,
+    OrganisationYear,
+    OutcomeValue,
+    PhaseStatistic,
+)
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "enrolment": ("enrolment", "name", "pk"),
+    "-enrolment": ("-enrolment", "name", "pk"),
+    "ses": ("ses_index", "name", "pk"),
+    "-ses": ("-ses_index", "name", "pk"),
+    "district": ("district", "name", "pk"),
+    "phase": ("phase", "name", "pk"),
+}
+FILTERS = ("kind", "phase", "school_type", "district", "community", "status", "classification")
+
+
+@dataclass
+class SchoolFilters:
+    q: str = ""
+    kind: str = ""
+    phase: str = ""
+    school_type: str = ""
+    district: str = ""
+    community: str = ""
+    status: str = ""
+    classification: str = ""
+    sort: str = "name"
+
+    @classmethod
+    def from_params(cls, params: Any) -> SchoolFilters:
+        values = {name: str(params.get(name, "") or "").strip()[:120] for name in (*FILTERS, "q", "sort")}
+        if values["sort"] not in SORTS:
+            values["sort"] = "name"
+        return cls(**values)
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) for name in (*FILTERS, "q"))
+
+
+def schools_filtered(organisations: QuerySet[Organisation], filters: SchoolFilters) -> QuerySet[Organisation]:
+    qs = organisations.select_related("classification")
+    for name in ("kind", "phase", "school_type", "district", "community", "status"):
+        value = getattr(filters, name)
+        if value:
+            qs = qs.filter(**{name: value})
+    if filters.classification:
+        if filters.classification == ClassificationLabel.NONE:
+            qs = qs.exclude(
+                classification__label__in=[ClassificationLabel.LEADER, ClassificationLabel.NEEDS_SUPPORT]
+            )
+        else:
+            qs = qs.filter(classification__label=filters.classification)
+    if filters.q:
+        by_identifier = Identifier.objects.filter(organisation=OuterRef("pk"), value__iexact=filters.q)
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(code__iexact=filters.q) | Exists(by_identifier))
+    return qs.order_by(*SORTS[filters.sort])
+
+
+def filter_choices(organisations: QuerySet[Organisation]) -> dict[str, list[str]]:
+    """The districts and communities present in the network, for the filter menus (two queries)."""
+    return {
+        name: list(
+            organisations.exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()[:500]
+        )
+        for name in ("district", "community")
+    }
+
+
+def shown_count(value: int | None) -> int | None:
+    """A count of pupils as it may be published: counts under the small-number threshold are withheld."""
+    if value is None or value < SMALL_NUMBER_THRESHOLD:
+        return None
+    return value
+
+
+@dataclass
+class SeriesPoint:
+    year: int
+    value: float | None
+    suppressed: bool
+    cohort: int | None
+    median: float | None
+
+
+@dataclass
+class IndicatorSeries:
+    indicator: Indicator
+    points: list[SeriesPoint] = field(default_factory=list)
+
+    @property
+    def years(self) -> list[int]:
+        return [p.year for p in self.points]
+
+    @property
+    def suppressed_years(self) -> set[int]:
+        return {p.year for p in self.points if p.suppressed}
+
+
+def outcome_series(organisation: Organisation) -> list[IndicatorSeries]:
+    """Each indicator's series for one organisation with the network median of its phase (two queries)."""
+    values = list(
+        OutcomeValue.objects.filter(organisation=organisation)
+        .select_related("indicator")
+        .order_by("indicator__name", "indicator_id", "year")
+    )
+    indicator_ids = {v.indicator_id for v in values}
+    medians = {
+        (ind, year): median
+        for ind, year, median in PhaseStatistic.objects.filter(
+            indicator_id__in=indicator_ids, phase=organisation.phase
+        ).values_list("indicator_id", "year", "median")
+    }
+    by_indicator: dict[int, IndicatorSeries] = {}
+    for value in values:
+        series = by_indicator.setdefault(value.indicator_id, IndicatorSeries(value.indicator))
+        series.points.append(
+            SeriesPoint(
+                year=value.year,
+                value=value.shown_value,
+                suppressed=value.is_suppressed,
+                cohort=shown_count(value.cohort),
+                median=medians.get((value.indicator_id, value.year)),
+            )
+        )
+    for series in by_indicator.values():
+        # Years the network has a median for but this school has no row: gaps, not zeros.
+        have = set(series.years)
+        for (ind, year), median in medians.items():
+            inside = series.points and series.points[0].year <= year <= series.points[-1].year
+            if ind == series.indicator.pk and year not in have and inside:
+                series.points.append(SeriesPoint(year, None, False, None, median))
+        series.points.sort(key=lambda p: p.year)
+    return list(by_indicator.values())
+
+
+def yearly_figures(organisation: Organisation) -> list[dict[str, Any]]:
+    return [
+        {
+            "year": y.year,
+            "enrolment": shown_count(y.enrolment),
+            "ses_index": y.ses_index if shown_count(y.enrolment) is not None or y.enrolment is None else None,
+        }
+        for y in OrganisationYear.objects.filter(organisation=organisation).order_by("year")
+    ]
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+# --- explanations --------------------------------------------------------------------------------------
+
+
+def _years_text(years: list[int]) -> str:
+    return ", ".join(str(y) for y in years) if years else _("no year")
+
+
+def _phase_label(code: str) -> str:
+    return str(Phase(code).label).lower() if code in Phase.values else code
+
+
+def explain(classification: Classification | None, phase: str) -> list[str]:
+    """Each reason of a classification as a sentence in the active language."""
+    if classification is None:
+        return [_("Not classified yet: statistics are computed after each import.")]
+    indicator = classification.indicator.name if classification.indicator else _("no indicator")
+    phase_text = _phase_label(phase) if phase else _("all")
+    sentences = []
+    for reason in classification.reasons:
+        code = reason.get("code", "")
+        years = list(reason.get("years", []))
+        numbers = reason.get("numbers", {}) or {}
+        context = {
+            "indicator": indicator,
+            "phase": phase_text,
+            "years": _years_text(years),
+            "percent": _number(numbers.get("percent")),
+            "count": int(numbers.get("count", len(years))),
+            "needed": numbers.get("needed", ""),
+            "window": numbers.get("window", ""),
+            "slope": _number(abs(float(numbers["slope_sd"])) if "slope_sd" in numbers else None),
+        }
+        template = REASON_TEXTS.get(code)
+        if template is None:
+            sentences.append(code)
+        else:
+            sentences.append(template(context) % context)
+    return sentences
+
+
+def _number(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return f"{float(value):g}"
+
+
+REASON_TEXTS = {
+    "top_years": lambda c: ngettext(
+        "Top %(percent)s %% of %(indicator)s among %(phase)s schools in %(years)s (%(count)s year).",
+        "Top %(percent)s %% of %(indicator)s among %(phase)s schools in %(years)s (%(count)s years).",
+        c["count"],
+    ),
+    "top_years_insufficient": lambda c: ngettext(
+        "Top %(percent)s %% of %(indicator)s among %(phase)s schools only in %(years)s: %(count)s year of "
+        "the last %(window)s with data, %(needed)s needed.",
+        "Top %(percent)s %% of %(indicator)s among %(phase)s schools only in %(years)s: %(count)s years of "
+        "the last %(window)s with data, %(needed)s needed.",
+        c["count"],
+    ),
+    "no_strength": lambda c: _("Declares no strength to share, which a leader school needs."),
+    "bottom_latest": lambda c: _(
+        "Bottom %(percent)s %% of %(indicator)s among %(phase)s schools in the latest year, %(years)s."
+    ),
+    "bottom_recent": lambda c: _(
+        "Bottom %(percent)s %% of %(indicator)s among %(phase)s schools in %(years)s "
+        "(%(needed)s of the last %(window)s years needed)."
+    ),
+    "falling_trend": lambda c: _(
+        "%(indicator)s fell by %(slope)s standard deviations a year over %(years)s."
+    ),
+    "not_enough_data": lambda c: _("Not enough published years of %(indicator)s to classify."),
+    "no_indicator": lambda c: _("No indicator with data for %(phase)s schools."),
+}
+
+
+def is_school(organisation: Organisation) -> bool:
+    return organisation.kind == OrganisationKind.SCHOOL
+
+
+def network_points(organisations: QuerySet[Organisation]) -> list[tuple[float, float]]:
+    return [
+        (lat, lon)
+        for lat, lon in organisations.filter(latitude__isnull=False, longitude__isnull=False).values_list(
+            "latitude", "longitude"
+        )
+    ]
+
+
+def identifiers_by_org(org_ids: list[int]) -> dict[int, list[Identifier]]:
+    grouped: dict[int, list[Identifier]] = defaultdict(list)
+    for identifier in Identifier.objects.filter(organisation_id__in=org_ids).order_by("scheme"):
+        grouped[identifier.organisation_id].append(identifier)
+    return grouped
