@@ -214,7 +214,7 @@ def explain(classification: Classification | None, phase: str) -> list[str]:
 def _number(value: Any) -> str:
     if value is None or value == "":
         return ""
-    return f"{float(value):g}"
+    return f"{round(float(value), 2):g}"
 
 
 REASON_TEXTS = {

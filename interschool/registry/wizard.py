@@ -25,10 +25,10 @@ from django.utils.translation import gettext_lazy
 from interschool.core.models import Phase, SchoolType
 from interschool.core.views.common import AuthenticatedRequest, add_service_errors
 from interschool.registry import access
-from interschool.registry.importing.mapped import suggest_mapping, validate_mapping
+from interschool.registry.importing.mapped import CANONICAL_MAPPING, suggest_mapping, validate_mapping
 from interschool.registry.importing.reading import ENCODINGS, open_table
 from interschool.registry.importing.records import ImportFileError, Source
-from interschool.registry.models import ColumnMapping, Import, ImportFormat, ImportStatus, IdentifierScheme
+from interschool.registry.models import ColumnMapping, IdentifierScheme, Import, ImportFormat, ImportStatus
 from interschool.registry.services.imports import UploadedFile, import_create
 from interschool.registry.tasks import run_import
 
@@ -174,6 +174,9 @@ class MappingForm(forms.Form):
             widget=forms.CheckboxSelectMultiple,
         )
         f["outcome_unit"] = forms.CharField(label=_("Unit of the outcomes"), required=False, max_length=20)
+        f["outcome_fraction"] = forms.BooleanField(
+            label=_("Outcomes are fractions from 0 to 1: store them as percentages"), required=False
+        )
         f["outcome_higher_is_better"] = forms.BooleanField(
             label=_("A higher outcome is better"), required=False, initial=True
         )
@@ -234,7 +237,10 @@ class MappingForm(forms.Form):
                 spec["values"] = values
                 spec["unmapped"] = data.get(f"{name}_unmapped") or "reject"
             fields[name] = spec
-        identifier: dict[str, Any] = {"column": data["identifier_column"], "scheme": data["identifier_scheme"]}
+        identifier: dict[str, Any] = {
+            "column": data["identifier_column"],
+            "scheme": data["identifier_scheme"],
+        }
         if data.get("identifier_pattern"):
             identifier["pattern"] = data["identifier_pattern"]
         mapping: dict[str, Any] = {"version": 1, "identifier": identifier, "fields": fields}
@@ -268,6 +274,7 @@ class MappingForm(forms.Form):
                     },
                     "column": column,
                     "year": year,
+                    **({"scale": 100} if data.get("outcome_fraction") else {}),
                 }
             )
         if outcomes:
@@ -291,9 +298,7 @@ def _value_lines(text: str, field: str) -> dict[str, str | None]:
             continue
         match = _LINE.match(line)
         if not match:
-            raise ValidationError(
-                {field: _("Line %(number)s: write TEXT = code.") % {"number": number}}
-            )
+            raise ValidationError({field: _("Line %(number)s: write TEXT = code.") % {"number": number}})
         values[match.group(1)] = match.group(2) or None
     return values
 
@@ -317,12 +322,15 @@ def _initial(mapping: dict[str, Any]) -> dict[str, Any]:
         if isinstance(annual.get("year"), int):
             initial["year"] = annual["year"]
         enrolment = annual.get("enrolment")
-        initial["enrolment_column"] = enrolment if isinstance(enrolment, str) else (enrolment or {}).get("column")
+        initial["enrolment_column"] = (
+            enrolment if isinstance(enrolment, str) else (enrolment or {}).get("column")
+        )
         ses = annual.get("ses_index")
         initial["ses_column"] = ses if isinstance(ses, str) else (ses or {}).get("column")
     outcomes = [o for o in mapping.get("outcomes") or [] if isinstance(o, dict)]
     if outcomes:
         initial["outcome_columns"] = [o.get("column") for o in outcomes]
+        initial["outcome_fraction"] = outcomes[0].get("scale") == 100
         if isinstance(outcomes[0].get("year"), int):
             initial.setdefault("year", outcomes[0]["year"])
     markers = mapping.get("markers") or {}
@@ -335,6 +343,23 @@ def _initial(mapping: dict[str, Any]) -> dict[str, Any]:
         initial["keep_values"] = ", ".join(filters[0]["keep"])
     initial["outcome_higher_is_better"] = True
     return {k: v for k, v in initial.items() if v not in (None, "")}
+
+
+def _expressible(mapping: dict[str, Any]) -> bool:
+    """Whether the form can show this mapping without losing parts of it (else it goes in "advanced")."""
+    text = json.dumps(mapping)
+    annual = mapping.get("annual")
+    return not (
+        "{year}" in text
+        or mapping.get("identifiers")
+        or mapping.get("indicators")
+        or (isinstance(annual, dict) and not isinstance(annual.get("year"), int))
+        or isinstance(annual, list)
+        or any(
+            isinstance(o, dict) and "column" in (o.get("indicator") or {})
+            for o in mapping.get("outcomes") or []
+        )
+    )
 
 
 def _preview(run: Import) -> tuple[list[str], list[list[str]], str]:
@@ -367,7 +392,11 @@ def wizard_mapping(request: AuthenticatedRequest, network_slug: str, pk: int) ->
     _membership, saved = access.mapping_list_for_user(request.user, network_slug)
     chosen = saved.filter(pk=request.GET.get("saved") or 0).first() if request.GET.get("saved") else None
     start = chosen.mapping if chosen else run.mapping or suggest_mapping(header)
-    form = MappingForm(request.POST or None, header=header, initial=_initial(start))
+    initial = _initial(start)
+    chosen_or_known = chosen is not None or run.mapping or start == CANONICAL_MAPPING
+    if chosen_or_known and not _expressible(start):
+        initial["advanced"] = json.dumps(start, indent=2, ensure_ascii=False)
+    form = MappingForm(request.POST or None, header=header, initial=initial)
     if request.method == "POST" and form.is_valid():
         mapping = form.cleaned_data["mapping"]
         with transaction.atomic():
