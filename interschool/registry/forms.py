@@ -32,7 +32,7 @@ class MultipleFileField(forms.FileField):
 
 class ImportForm(forms.Form):
     format = forms.ChoiceField(label=_("Format"), choices=ImportFormat.choices)
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("Files"),
         help_text=_("CSV (also .csv.gz) or XLSX; several files at once for NYC and England."),
     )

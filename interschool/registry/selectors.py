@@ -256,6 +256,7 @@ def network_points(organisations: QuerySet[Organisation]) -> list[tuple[float, f
         for lat, lon in organisations.filter(latitude__isnull=False, longitude__isnull=False).values_list(
             "latitude", "longitude"
         )
+        if lat is not None and lon is not None
     ]
 
 

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
@@ -55,7 +55,7 @@ EXPORT_LIMIT = 1_000_000
 
 
 @login_required
-def school_list(request: AuthenticatedRequest, network_slug: str) -> HttpResponse:
+def school_list(request: AuthenticatedRequest, network_slug: str) -> HttpResponseBase:
     membership, organisations = access.school_list_for_user(request.user, network_slug)
     filters = selectors.SchoolFilters.from_params(request.GET)
     schools = selectors.schools_filtered(organisations, filters)
@@ -130,7 +130,7 @@ def _has_classification(org: Any) -> bool:
         return False
 
 
-def _export(network: Any, schools: Any, kind: str, pseudonymous: bool) -> HttpResponse:
+def _export(network: Any, schools: Any, kind: str, pseudonymous: bool) -> HttpResponseBase:
     ids_needed = not pseudonymous
 
     def rows() -> Any:
@@ -147,9 +147,9 @@ def _export(network: Any, schools: Any, kind: str, pseudonymous: bool) -> HttpRe
     if kind == "csv":
         pseudo_buffer = _Echo()
         writer = csv.writer(pseudo_buffer)
-        response = StreamingHttpResponse((writer.writerow(r) for r in rows()), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return response
+        stream = StreamingHttpResponse((writer.writerow(r) for r in rows()), content_type="text/csv")
+        stream["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return stream
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
@@ -251,7 +251,7 @@ def _domains(codes: list[str]) -> list[str]:
 
 
 @login_required
-@csp_update({"style-src": ["'self'", "'unsafe-inline'"]})
+@csp_update({"style-src": ["'self'", "'unsafe-inline'"]})  # type: ignore[arg-type]
 def school_chart(
     request: AuthenticatedRequest, network_slug: str, pk: int, indicator_pk: int
 ) -> HttpResponse:
@@ -319,7 +319,7 @@ def import_list(request: AuthenticatedRequest, network_slug: str) -> HttpRespons
     form = ImportForm(request.POST or None, request.FILES or None, mappings=mappings)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        uploads = [UploadedFile(f.name, f.read()) for f in request.FILES.getlist("files")]
+        uploads = [UploadedFile(f.name or "upload", f.read()) for f in request.FILES.getlist("files")]
         try:
             run = import_create(
                 actor=request.user,

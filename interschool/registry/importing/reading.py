@@ -89,9 +89,14 @@ def _open_csv(source: Source, data: bytes, *, encoding: str | None, delimiter: s
     try:
         text = data.decode(chosen)
     except UnicodeDecodeError as exc:
+        row, column, value = _undecodable_cell(data, exc.start, chosen, delimiter)
         raise ImportFileError(
             source.name,
-            f"the file is not valid {chosen} (byte {exc.start}); choose its encoding with --encoding",
+            f"the file is not valid {chosen} (byte {exc.start}, row {row}); choose its encoding with "
+            "--encoding",
+            column,
+            row=row,
+            value=value,
         ) from exc
     if "\x00" in text:
         raise ImportFileError(source.name, "the file contains NUL bytes: it is not a text (CSV) file")
@@ -122,6 +127,29 @@ def _open_csv(source: Source, data: bytes, *, encoding: str | None, delimiter: s
             yield number, cells
 
     return Table(source.name, header, rows(), encoding=chosen, delimiter=sep)
+
+
+def _undecodable_cell(data: bytes, start: int, encoding: str, delimiter: str | None) -> tuple[int, str, str]:
+    """The row, column and cell text (undecodable bytes shown as \ufffd) of the byte at ``start``."""
+    prefix = data[:start].decode(encoding, errors="replace")
+    sep = delimiter or detect_delimiter(prefix)
+    if sep not in DELIMITERS:
+        sep = ","
+    try:
+        rows = list(csv.reader(io.StringIO(prefix, newline=""), delimiter=sep))
+    except csv.Error:
+        return 1, "", ""
+    if not rows or prefix.endswith(("\n", "\r")):
+        rows.append([""])  # the byte starts a new row
+    row, cells = len(rows), rows[-1] or [""]
+    end = start
+    while end < len(data) and data[end : end + 1] not in {sep.encode(), b"\n", b"\r"}:
+        end += 1
+    value = cells[-1] + data[start:end].decode(encoding, errors="replace")
+    header = rows[0] if len(rows) > 1 else []
+    index = len(cells) - 1
+    column = header[index].strip() if index < len(header) else ""
+    return row, column, value[:200]
 
 
 def _cell_text(value: object) -> str:

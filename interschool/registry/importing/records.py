@@ -169,11 +169,13 @@ class ParseOptions:
 class ImportFileError(Exception):
     """A whole file cannot be read (not recognised, undecodable, required column missing)."""
 
-    def __init__(self, file: str, message: str, column: str = "") -> None:
+    def __init__(self, file: str, message: str, column: str = "", *, row: int = 1, value: str = "") -> None:
         super().__init__(f"{file}: {message}")
         self.file = file
         self.message = message
         self.column = column
+        self.row = row  # where the problem is, when it is known (the header is row 1)
+        self.value = value
 
 
 # Called with the number of rows read so far across all files (monotonic).

@@ -6,20 +6,37 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import Field
 
 _BATCH = 5000
 
 
+def _fields(model: type[models.Model], names: Sequence[str]) -> list[Field[Any, Any]]:
+    fields = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if not isinstance(field, Field):
+            raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+        fields.append(field)
+    return fields
+
+
+def _quote(name: str | None) -> str:
+    if not name:
+        raise ValueError("a table or column without a name")
+    return connection.ops.quote_name(name)
+
+
 def bulk_insert(model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT the rows (values in ``field_names`` order; foreign keys by id) without building models."""
-    fields = [model._meta.get_field(name) for name in field_names]
+    fields = _fields(model, field_names)
     adapters = [
         (lambda v, f=f: f.get_db_prep_save(v, connection)) if isinstance(f, models.JSONField) else None
         for f in fields
     ]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
+    columns = ", ".join(_quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = _quote(model._meta.db_table)
     # Only quoted table and column names of our own models are interpolated; values are parameters.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
     count = 0
@@ -45,11 +62,11 @@ def bulk_insert_returning(
     Multi-row ``INSERT … RETURNING``, which both SQLite (3.35+) and PostgreSQL answer in the order of
     the VALUES, as Django's own ``bulk_create`` relies on.
     """
-    fields = [model._meta.get_field(name) for name in field_names]
+    fields = _fields(model, field_names)
     json_fields = [isinstance(f, models.JSONField) for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    columns = ", ".join(_quote(f.column) for f in fields)
+    table = _quote(model._meta.db_table)
+    pk = _quote(model._meta.pk.column if model._meta.pk else None)
     limit = connection.features.max_query_params or 30000
     per_batch = max(1, min(1000, limit // len(fields)))
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -72,11 +89,11 @@ def bulk_update_rows(
     model: type[models.Model], field_names: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """UPDATE each row by primary key: rows are (pk, value, …) with values in ``field_names`` order."""
-    fields = [model._meta.get_field(name) for name in field_names]
+    fields = _fields(model, field_names)
     json_fields = [isinstance(f, models.JSONField) for f in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
-    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)  # type: ignore[union-attr]
+    table = _quote(model._meta.db_table)
+    pk = _quote(model._meta.pk.column if model._meta.pk else None)
+    sets = ", ".join(f"{_quote(f.column)} = %s" for f in fields)
     sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608 - names of our own models only
     params = [
         [

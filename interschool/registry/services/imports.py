@@ -55,8 +55,8 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 _BATCH = 2000
 _TEXT_LIMITS = {
     f.name: f.max_length
-    for f in Organisation._meta.get_fields()
-    if getattr(f, "max_length", None) and f.name in ORGANISATION_FIELDS
+    for f in Organisation._meta.concrete_fields
+    if f.max_length and f.name in ORGANISATION_FIELDS
 }
 _CHOICES = {
     name: {value for value, _label in Organisation._meta.get_field(name).choices or []}  # type: ignore[union-attr]
@@ -195,7 +195,7 @@ def import_run(
     try:
         parsed = formats.parse(run.format, sources, options, on_progress)
     except ImportFileError as exc:
-        parsed = ParseResult(rejections=[Rejection(exc.file, 1, exc.column, "", exc.message)])
+        parsed = ParseResult(rejections=[Rejection(exc.file, exc.row, exc.column, exc.value, exc.message)])
     plan, db_rejections = _check_against_database(run.network, parsed)
     rejections = parsed.rejections + db_rejections
     run.summary = _summary(parsed, rejections)
@@ -508,7 +508,7 @@ _ORG_COLUMNS = tuple(
 
 def _insert_organisations(network: Network, records: list[OrgRecord]) -> list[int]:
     now = timezone.now()
-    defaults = {name: Organisation._meta.get_field(name).get_default() for name in _ORG_COLUMNS}
+    defaults = {f.name: f.get_default() for f in Organisation._meta.concrete_fields if f.name in _ORG_COLUMNS}
     rows = []
     for record in records:
         values = {**defaults, **_org_values(record)}
@@ -690,7 +690,7 @@ def import_revert(*, actor: Actor, run: Import) -> Import:
         "settings": lambda pk, before: _restore(RegistrySettings, pk, before),
     }
     for change in run.changes.exclude(before__isnull=True).order_by("-pk"):
-        restorers[change.model](change.object_id, change.before)
+        restorers[change.model](change.object_id, change.before or {})
     Organisation.objects.filter(pk__in=created_orgs).delete()
     created_indicators = run.changes.filter(model="indicator", before__isnull=True).values_list(
         "object_id", flat=True
