@@ -21,13 +21,13 @@ DEMO_YEARS = 6
 ACTOR = "demo"
 
 PARTNERS = (
-    (OrganisationKind.AUTHORITY, "Demo Region Education Authority", "AUTH-1"),
-    (OrganisationKind.UNIVERSITY, "Riverside University", "UNI-1"),
-    (OrganisationKind.COLLEGE, "Northgate Technical College", "COL-1"),
-    (OrganisationKind.MUSEUM, "Museum of Science and Industry", "MUS-1"),
-    (OrganisationKind.LIBRARY, "Central Public Library", "LIB-1"),
-    (OrganisationKind.BUSINESS, "Brightworks Engineering Ltd", "BUS-1"),
-    (OrganisationKind.NGO, "Reading Together Foundation", "NGO-1"),
+    (OrganisationKind.AUTHORITY, "Demo Region Education Authority", "AUTH-1", ["assessment", "leadership"]),
+    (OrganisationKind.UNIVERSITY, "Riverside University", "UNI-1", ["teaching", "careers"]),
+    (OrganisationKind.COLLEGE, "Northgate Technical College", "COL-1", ["teaching", "careers"]),
+    (OrganisationKind.MUSEUM, "Museum of Science and Industry", "MUS-1", ["curriculum", "environment"]),
+    (OrganisationKind.LIBRARY, "Central Public Library", "LIB-1", ["motivation", "community"]),
+    (OrganisationKind.BUSINESS, "Brightworks Engineering Ltd", "BUS-1", ["resources", "careers"]),
+    (OrganisationKind.NGO, "Reading Together Foundation", "NGO-1", ["motivation", "community", "social"]),
 )
 
 
@@ -71,8 +71,9 @@ def demo_ensure() -> tuple[Network, list[DemoLogin], bool]:
             time_zone="Europe/London",
         )
         _load_schools(network)
-        for kind, name, code in PARTNERS:
-            organisation_create(actor=ACTOR, network=network, kind=kind, name=name, code=code)
+        for kind, name, code, offers in PARTNERS:
+            partner = organisation_create(actor=ACTOR, network=network, kind=kind, name=name, code=code)
+            Organisation.objects.filter(pk=partner.pk).update(offers=offers)
     logins = demo_logins()
     schools = list(
         Organisation.objects.filter(network=network, kind=OrganisationKind.SCHOOL).order_by("code")[:2]
