@@ -173,6 +173,8 @@ def organisation_list(
         classification=classification or "",
         sort=sort,
     )
+    if access.pseudonymous(membership):
+        filters = filters.pseudonymised()
     schools = selectors.schools_filtered(organisations, filters)
     return _LazyRows(schools, membership)  # type: ignore[return-value]
 

@@ -24,6 +24,7 @@ from interschool.registry.models import (
 )
 
 SORTS: dict[str, tuple[str, ...]] = {
+    "id": ("pk",),
     "name": ("name", "pk"),
     "-name": ("-name", "-pk"),
     "enrolment": ("enrolment", "name", "pk"),
@@ -54,6 +55,11 @@ class SchoolFilters:
         if values["sort"] not in SORTS:
             values["sort"] = "name"
         return cls(**values)
+
+    def pseudonymised(self) -> SchoolFilters:
+        """Filters as a researcher may use them: no search by name or identifier, no order by name."""
+        sort = "id" if self.sort in {"name", "-name"} else self.sort
+        return SchoolFilters(**{**self.__dict__, "q": "", "sort": sort})
 
     @property
     def active(self) -> bool:

@@ -58,8 +58,10 @@ EXPORT_LIMIT = 1_000_000
 def school_list(request: AuthenticatedRequest, network_slug: str) -> HttpResponseBase:
     membership, organisations = access.school_list_for_user(request.user, network_slug)
     filters = selectors.SchoolFilters.from_params(request.GET)
-    schools = selectors.schools_filtered(organisations, filters)
     pseudonymous = access.pseudonymous(membership)
+    if pseudonymous:
+        filters = filters.pseudonymised()
+    schools = selectors.schools_filtered(organisations, filters)
     export = request.GET.get("export", "")
     if export in {"csv", "xlsx"}:
         return _export(membership.network, schools, export, pseudonymous)

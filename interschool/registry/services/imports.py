@@ -253,11 +253,12 @@ def import_run(
     except Exception as exc:
         _finish_failed(run, f"{type(exc).__name__}: {exc}")
         raise
-    if progress_id:
-        progress_update(progress_id, message=_("Computing statistics and classification"))
-    from interschool.registry.services.statistics import registry_recompute
+    if any(run.summary["written"].values()):  # an import that changed nothing leaves statistics as they are
+        if progress_id:
+            progress_update(progress_id, message=_("Computing statistics and classification"))
+        from interschool.registry.services.statistics import registry_recompute
 
-    registry_recompute(network=run.network)
+        registry_recompute(network=run.network)
     if progress_id:
         imported = run.summary["imported"]
         progress_finish(progress_id, message=_("%(count)s rows imported.") % {"count": imported})
