@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from interschool.core.models.base import TimestampedModel
 
@@ -57,9 +58,9 @@ class SchoolType(models.TextChoices):
 
 
 class OrganisationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
-    PROPOSED = "proposed", _("Proposed")
+    OPEN = "open", pgettext_lazy("organisation status", "Open")
+    CLOSED = "closed", pgettext_lazy("organisation status", "Closed")
+    PROPOSED = "proposed", pgettext_lazy("organisation status", "Proposed")
 
 
 class UrbanRural(models.TextChoices):
