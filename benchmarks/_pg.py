@@ -42,10 +42,7 @@ class Postgres:
                 "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): "
                 "run scripts/system-deps.sh test, or set DATABASE_URL"
             )
-        script = (
-            "set -e; source scripts/pg_throwaway.sh; "
-            'printf "%s\\n" "$DATABASE_URL" "$PGTMP" "${PGBIN}"'
-        )
+        script = 'set -e; source scripts/pg_throwaway.sh; printf "%s\\n" "$DATABASE_URL" "$PGTMP" "${PGBIN}"'
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         done = subprocess.run(
             ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=False
@@ -61,12 +58,20 @@ class Postgres:
         import psycopg
 
         with psycopg.connect(self.server_url, autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def close(self) -> None:
         if self.throwaway:
             if self.pgtmp and self.pgbin:
-                command = [f"{self.pgbin}/pg_ctl", "-D", f"{self.pgtmp}/data", "-m", "immediate", "-w", "stop"]
+                command = [
+                    f"{self.pgbin}/pg_ctl",
+                    "-D",
+                    f"{self.pgtmp}/data",
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ]
                 if os.geteuid() == 0:
                     command = ["runuser", "-u", "postgres", "--", *command]
                 subprocess.run(command, capture_output=True, check=False)

@@ -34,7 +34,11 @@ def _error(
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = []
     for error in exc.errors:
-        loc = [str(part) for part in error.get("loc", ()) if part not in {"body", "query", "path", "payload"}]
+        loc = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in {"body", "query", "path", "payload", "form", "file"}
+        ]
         errors.append({"field": ".".join(loc) or "__all__", "message": str(error.get("msg", "invalid"))})
     return _error(request, 422, "The request is not valid.", errors)
 

@@ -50,9 +50,34 @@ def memberships_for_user(user: AnyUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, is_active=True).select_related("network", "organisation")
 
 
+# Attribute of a request's user holding its memberships, loaded once per request (see remember_memberships).
+_MEMBERSHIPS = "_interschool_memberships"
+
+
+def remember_memberships(user: AnyUser) -> list[Membership]:
+    """Load the user's active memberships once for the current request (one query).
+
+    Called by ``CurrentNetworkMiddleware`` on the request's own user object, which lives only as long as
+    the request: the access helpers and the navigation then read the list instead of querying again.
+    """
+    memberships = list(memberships_for_user(user).order_by("network__name"))
+    if isinstance(user, User):
+        setattr(user, _MEMBERSHIPS, memberships)
+    return memberships
+
+
+def remembered_memberships(user: AnyUser) -> list[Membership] | None:
+    """The memberships ``remember_memberships`` loaded for this request's user, or None."""
+    return getattr(user, _MEMBERSHIPS, None) if isinstance(user, User) else None
+
+
 def network_membership_for_user(user: AnyUser, slug: str) -> Membership:
     """The user's active membership in the network ``slug``; 404 if there is none."""
-    membership = memberships_for_user(user).filter(network__slug=slug).first()
+    remembered = remembered_memberships(user)
+    if remembered is not None:
+        membership = next((m for m in remembered if m.network.slug == slug), None)
+    else:
+        membership = memberships_for_user(user).filter(network__slug=slug).first()
     if membership is None:
         raise Http404
     return membership

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from interschool.core.access import memberships_for_user
+from interschool.core.access import memberships_for_user, remembered_memberships
 from interschool.core.middleware import SESSION_NETWORK
 from interschool.core.models import User
 from interschool.core.services.notifications import inbox_unread
@@ -18,7 +18,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"interschool_languages": settings.LANGUAGES}
     if not isinstance(user, User):
         return context
-    memberships = list(memberships_for_user(user).order_by("network__name"))
+    memberships = remembered_memberships(user)
+    if memberships is None:
+        memberships = list(memberships_for_user(user).order_by("network__name"))
     resolver = getattr(request, "resolver_match", None)
     slug = (resolver.kwargs.get("network_slug") if resolver else None) or request.session.get(SESSION_NETWORK)
     current = next(

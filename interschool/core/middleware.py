@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
 
-from interschool.core.access import memberships_for_user
+from interschool.core.access import remember_memberships
 from interschool.core.models import User
 
 SESSION_NETWORK = "interschool_network"
@@ -74,7 +74,7 @@ class CurrentNetworkMiddleware:
         slug = view_kwargs.get("network_slug")
         if not slug or not request.user.is_authenticated:
             return
-        membership = memberships_for_user(request.user).filter(network__slug=slug).first()
+        membership = next((m for m in remember_memberships(request.user) if m.network.slug == slug), None)
         if membership is None:
             return
         remembered = (request.session.get(SESSION_NETWORK), request.session.get(SESSION_NETWORK_LANGUAGE))

@@ -17,7 +17,6 @@ from django.http import Http404
 from interschool.core.access import (
     AnyUser,
     network_membership_for_user,
-    organisation_get_for_user,
     organisation_list_for_user,
     require_role,
 )
@@ -54,9 +53,18 @@ def school_list_for_user(user: AnyUser, slug: str) -> tuple[Membership, QuerySet
 
 
 def school_get_for_user(
-    user: AnyUser, slug: str, pk: int, *, edit_profile: bool = False
+    user: AnyUser, slug: str, pk: int, *, edit_profile: bool = False, with_settings: bool = False
 ) -> tuple[Membership, Organisation]:
-    membership, organisation = organisation_get_for_user(user, slug, pk)
+    """The organisation with its classification (``with_settings``: and the registry settings), one query."""
+    membership = network_membership_for_user(user, slug)
+    related = ["network", "classification__indicator"]
+    if with_settings:
+        related.append("network__registry_settings")
+    organisation = (
+        Organisation.objects.filter(network=membership.network, pk=pk).select_related(*related).first()
+    )
+    if organisation is None:
+        raise Http404
     if edit_profile and not can_edit_profile(membership, organisation):
         from django.core.exceptions import PermissionDenied
 

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -134,7 +135,7 @@ def _organisation(org: Organisation, membership: Membership) -> dict[str, Any]:
         "longitude": access.coarse(org.longitude) if pseudonymous else org.longitude,
         "enrolment": enrolment,
         "enrolment_suppressed": org.enrolment is not None and enrolment is None,
-        "ses_index": org.ses_index,
+        "ses_index": selectors.shown_ses(org.enrolment, org.ses_index),
         "classification": classification.label if classification else "",
         "created_at": org.created_at,
     }
@@ -161,7 +162,7 @@ def organisation_list(
 ) -> list[dict[str, Any]]:
     membership, organisations = access.school_list_for_user(request.user, slug)
     if sort not in selectors.SORTS:
-        raise HttpError(422, f"sort: use one of {', '.join(selectors.SORTS)}")
+        raise ValidationError({"sort": f"use one of {', '.join(selectors.SORTS)}"})
     filters = selectors.SchoolFilters(
         q=q.strip(),
         kind=kind or "",
@@ -322,12 +323,17 @@ def import_start(
         try:
             parsed_mapping = json.loads(mapping)
         except json.JSONDecodeError as error:
-            raise HttpError(422, f"mapping: not valid JSON ({error})") from error
+            raise ValidationError({"mapping": f"not valid JSON ({error})"}) from error
         from interschool.registry.importing.mapped import validate_mapping
 
         problems = validate_mapping(parsed_mapping) if isinstance(parsed_mapping, dict) else ["not an object"]
         if problems:
-            raise HttpError(422, "mapping: " + "; ".join(problems))
+            raise ValidationError({"mapping": problems})
+    elif format in {ImportFormat.CSV, ImportFormat.XLSX}:
+        # Without it the import could never run: refuse it now rather than leave it waiting.
+        raise ValidationError(
+            {"mapping": "the csv and xlsx formats need a column mapping (docs/importing.md)"}
+        )
     run = import_create(
         actor=request.user,  # type: ignore[arg-type]
         network=membership.network,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from interschool.core.models import Network, Organisation, Progress
 from interschool.core.models.base import TimestampedModel
 
+# An import whose progress has not moved for this long is shown as interrupted.
+INTERRUPTED_AFTER = dt.timedelta(minutes=15)
 # Published aggregates over fewer pupils than this are shown as suppressed.
 SMALL_NUMBER_THRESHOLD = 10
 
@@ -184,6 +189,20 @@ class Import(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} #{self.pk}"
+
+    @property
+    def running(self) -> bool:
+        return self.status in {ImportStatus.UPLOADED, ImportStatus.VALIDATING, ImportStatus.WRITING}
+
+    @property
+    def interrupted(self) -> bool:
+        """Validating or writing, but its progress has not moved for a long time: the process died.
+
+        The write transaction of a killed process never commits, so nothing of it is in the database.
+        """
+        if self.status not in {ImportStatus.VALIDATING, ImportStatus.WRITING} or self.progress is None:
+            return False
+        return self.progress.updated_at < timezone.now() - INTERRUPTED_AFTER
 
 
 class ImportChange(models.Model):

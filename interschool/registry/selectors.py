@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -23,14 +24,15 @@ from interschool.registry.models import (
     PhaseStatistic,
 )
 
-SORTS: dict[str, tuple[str, ...]] = {
+# Missing figures sort last both ways (PostgreSQL would put them first in descending order, SQLite not).
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "id": ("pk",),
     "name": ("name", "pk"),
     "-name": ("-name", "-pk"),
-    "enrolment": ("enrolment", "name", "pk"),
-    "-enrolment": ("-enrolment", "name", "pk"),
-    "ses": ("ses_index", "name", "pk"),
-    "-ses": ("-ses_index", "name", "pk"),
+    "enrolment": (F("enrolment").asc(nulls_last=True), "name", "pk"),
+    "-enrolment": (F("enrolment").desc(nulls_last=True), "name", "pk"),
+    "ses": (F("ses_index").asc(nulls_last=True), "name", "pk"),
+    "-ses": (F("ses_index").desc(nulls_last=True), "name", "pk"),
     "district": ("district", "name", "pk"),
     "phase": ("phase", "name", "pk"),
 }
@@ -162,15 +164,39 @@ def outcome_series(organisation: Organisation) -> list[IndicatorSeries]:
     return list(by_indicator.values())
 
 
+def shown_ses(enrolment: int | None, ses_index: float | None) -> float | None:
+    """The socio-economic index as it may be published: withheld with an enrolment under the threshold."""
+    return ses_index if enrolment is None or shown_count(enrolment) is not None else None
+
+
 def yearly_figures(organisation: Organisation) -> list[dict[str, Any]]:
     return [
         {
             "year": y.year,
             "enrolment": shown_count(y.enrolment),
-            "ses_index": y.ses_index if shown_count(y.enrolment) is not None or y.enrolment is None else None,
+            "enrolment_suppressed": y.enrolment is not None and shown_count(y.enrolment) is None,
+            "ses_index": shown_ses(y.enrolment, y.ses_index),
         }
         for y in OrganisationYear.objects.filter(organisation=organisation).order_by("year")
     ]
+
+
+def related_organisations(organisation: Organisation) -> tuple[list[Organisation], list[Organisation]]:
+    """The organisations this one replaced and those that replaced it (one query)."""
+    links = (
+        Organisation.predecessors.through.objects.filter(
+            Q(from_organisation=organisation) | Q(to_organisation=organisation)
+        )
+        .select_related("from_organisation", "to_organisation")
+        .order_by("pk")
+    )
+    predecessors, successors = [], []
+    for link in links:
+        if link.from_organisation_id == organisation.pk:
+            predecessors.append(link.to_organisation)
+        else:
+            successors.append(link.from_organisation)
+    return predecessors, successors
 
 
 def median(values: list[float]) -> float | None:

@@ -119,7 +119,7 @@ def _row(org: Any, pseudonymous: bool) -> dict[str, Any]:
         "status_code": org.status,
         "enrolment": selectors.shown_count(org.enrolment),
         "enrolment_suppressed": org.enrolment is not None and selectors.shown_count(org.enrolment) is None,
-        "ses_index": org.ses_index,
+        "ses_index": selectors.shown_ses(org.enrolment, org.ses_index),
         "label": classification.label if classification else "",
         "label_display": classification.get_label_display() if classification else "",
     }
@@ -188,7 +188,7 @@ def _export_rows(batch: list[Any], pseudonymous: bool, with_ids: bool) -> Any:
             org.community,
             org.status,
             "suppressed" if org.enrolment is not None and enrolment is None else _blank(enrolment),
-            _blank(org.ses_index),
+            _blank(selectors.shown_ses(org.enrolment, org.ses_index)),
             classification.label if classification else "",
             _blank(access.coarse(org.latitude) if pseudonymous else org.latitude),
             _blank(access.coarse(org.longitude) if pseudonymous else org.longitude),
@@ -204,11 +204,12 @@ def _blank(value: Any) -> Any:
 
 @login_required
 def school_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> HttpResponse:
-    membership, organisation = access.school_get_for_user(request.user, network_slug, pk)
+    membership, organisation = access.school_get_for_user(request.user, network_slug, pk, with_settings=True)
     network = membership.network
     pseudonymous = access.pseudonymous(membership)
-    settings_row = RegistrySettings.objects.filter(network=network).first()
+    settings_row = _registry_settings(organisation)
     classification = organisation.classification if _has_classification(organisation) else None
+    predecessors, successors = ([], []) if pseudonymous else selectors.related_organisations(organisation)
     series = selectors.outcome_series(organisation)
     lat, lon = organisation.latitude, organisation.longitude
     if pseudonymous:
@@ -230,8 +231,8 @@ def school_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> 
         "latitude": lat,
         "longitude": lon,
         "identifiers": [] if pseudonymous else list(organisation.identifiers.all()),
-        "predecessors": [] if pseudonymous else list(organisation.predecessors.all()),
-        "successors": [] if pseudonymous else list(organisation.successors.all()),
+        "predecessors": predecessors,
+        "successors": successors,
         "classification": classification,
         "explanation": selectors.explain(classification, organisation.phase),
         "series": series,
@@ -245,6 +246,13 @@ def school_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> 
         "can_change": membership.role in access.CAN_IMPORT,
     }
     return render(request, "registry/school_detail.html", context)
+
+
+def _registry_settings(organisation: Any) -> RegistrySettings | None:
+    try:
+        return organisation.network.registry_settings
+    except RegistrySettings.DoesNotExist:
+        return None
 
 
 def _domains(codes: list[str]) -> list[str]:
