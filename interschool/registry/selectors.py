@@ -255,12 +255,19 @@ REASON_TEXTS = {
         "Top %(percent)s %% of %(indicator)s among %(phase)s schools in %(years)s (%(count)s years).",
         c["count"],
     ),
-    "top_years_insufficient": lambda c: ngettext(
-        "Top %(percent)s %% of %(indicator)s among %(phase)s schools only in %(years)s: %(count)s year of "
-        "the last %(window)s with data, %(needed)s needed.",
-        "Top %(percent)s %% of %(indicator)s among %(phase)s schools only in %(years)s: %(count)s years of "
-        "the last %(window)s with data, %(needed)s needed.",
-        c["count"],
+    "top_years_insufficient": lambda c: (
+        _(
+            "Never in the top %(percent)s %% of %(indicator)s among %(phase)s schools in the last "
+            "%(window)s years with data (%(needed)s needed)."
+        )
+        if not c["count"]
+        else ngettext(
+            "Top %(percent)s %% of %(indicator)s among %(phase)s schools only in %(years)s: "
+            "%(count)s year of the last %(window)s with data, %(needed)s needed.",
+            "Top %(percent)s %% of %(indicator)s among %(phase)s schools only in %(years)s: "
+            "%(count)s years of the last %(window)s with data, %(needed)s needed.",
+            c["count"],
+        )
     ),
     "no_strength": lambda c: _("Declares no strength to share, which a leader school needs."),
     "bottom_latest": lambda c: _(

@@ -18,7 +18,25 @@ LANGUAGES = ["ru", "he", "fa", "nl"]
 # Words that are written the same in English and the other language (product names, codes, units).
 SAME_AS_ENGLISH = {"Interschool", "Interschool API", "API", "CSV", "OK", "sha256", "—"}
 # Words spelled the same in English and in one language.
-SAME_IN = {"nl": {"School", "Museum", "Status", "status", "Object", "object"}}
+SAME_IN = {
+    "nl": {
+        "School",
+        "Museum",
+        "Status",
+        "status",
+        "Object",
+        "object",
+        "postcode",
+        "district",
+        "District",
+        "Tab",
+        "code",
+        "indicator",
+        "import",
+        "Import #%(number)s",
+        "Import #%(number)s: %(format)s",
+    }
+}
 
 
 def catalogue(code: str) -> polib.POFile:

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -662,9 +663,11 @@ def import_revert(*, actor: Actor, run: Import) -> Import:
     run = Import.objects.select_for_update().get(pk=run.pk)
     if run.status != ImportStatus.COMMITTED:
         raise RevertError(_("Only a committed import can be reverted."))
-    later = Import.objects.filter(
-        network=run.network, status=ImportStatus.COMMITTED, committed_at__gt=run.committed_at
-    ).first()
+    later = (
+        Import.objects.filter(network=run.network, status=ImportStatus.COMMITTED)
+        .filter(Q(committed_at__gt=run.committed_at) | Q(committed_at=run.committed_at, pk__gt=run.pk))
+        .first()
+    )
     if later is not None:
         raise RevertError(
             _("Import #%(later)s was committed after this one: revert it first.") % {"later": later.pk}
