@@ -35,6 +35,7 @@ SAME_IN = {
         "import",
         "Import #%(number)s",
         "Import #%(number)s: %(format)s",
+        "Open",
     }
 }
 
