@@ -34,8 +34,15 @@ class Identifier(models.Model):
     )
     scheme = models.CharField(_("scheme"), max_length=20, choices=IdentifierScheme.choices)
     value = models.CharField(_("value"), max_length=64)
+    # Bookkeeping for revert, checked by Django rather than by a database constraint: a constraint on
+    # every imported row would be checked at commit and double the cost of a large import.
     created_by_import = models.ForeignKey(
-        "registry.Import", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "registry.Import",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -83,8 +90,15 @@ class OutcomeValue(models.Model):
     value = models.FloatField(_("value"), null=True, blank=True)
     cohort = models.PositiveIntegerField(_("cohort size"), null=True, blank=True)
     suppressed = models.BooleanField(_("suppressed"), default=False)
+    # Bookkeeping for revert, checked by Django rather than by a database constraint: a constraint on
+    # every imported row would be checked at commit and double the cost of a large import.
     created_by_import = models.ForeignKey(
-        "registry.Import", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "registry.Import",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
@@ -126,8 +140,15 @@ class OrganisationYear(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     enrolment = models.PositiveIntegerField(_("enrolment"), null=True, blank=True)
     ses_index = models.FloatField(_("socio-economic index"), null=True, blank=True)
+    # Bookkeeping for revert, checked by Django rather than by a database constraint: a constraint on
+    # every imported row would be checked at commit and double the cost of a large import.
     created_by_import = models.ForeignKey(
-        "registry.Import", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "registry.Import",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta:
