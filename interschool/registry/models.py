@@ -251,6 +251,7 @@ class RegistrySettings(models.Model):
     rules = models.JSONField(_("classification rules"), default=dict, blank=True)
     phase_indicators = models.JSONField(_("indicator per phase"), default=dict, blank=True)
     base_map = models.JSONField(default=dict, blank=True)  # {"svg": fragment, "bounds": [...]} or {}
+    filter_choices = models.JSONField(default=dict, blank=True)  # {"district": [...], "community": [...]}
     statistics_at = models.DateTimeField(null=True, blank=True)
     classified_at = models.DateTimeField(null=True, blank=True)
 

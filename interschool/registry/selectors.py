@@ -22,6 +22,7 @@ from interschool.registry.models import (
     OrganisationYear,
     OutcomeValue,
     PhaseStatistic,
+    RegistrySettings,
 )
 
 # Missing figures sort last both ways (PostgreSQL would put them first in descending order, SQLite not).
@@ -87,14 +88,35 @@ def schools_filtered(organisations: QuerySet[Organisation], filters: SchoolFilte
     return qs.order_by(*SORTS[filters.sort])
 
 
+FILTER_CHOICE_LIMIT = 1000
+
+
 def filter_choices(organisations: QuerySet[Organisation]) -> dict[str, list[str]]:
-    """The districts and communities present in the network, for the filter menus (two queries)."""
+    """The districts and communities present in the network, for the filter menus (two queries).
+
+    Computed after each import into the registry settings; pages read them from there.
+    """
     return {
         name: list(
-            organisations.exclude(**{name: ""}).order_by(name).values_list(name, flat=True).distinct()[:500]
+            organisations.exclude(**{name: ""})
+            .order_by(name)
+            .values_list(name, flat=True)
+            .distinct()[:FILTER_CHOICE_LIMIT]
         )
         for name in ("district", "community")
     }
+
+
+def stored_filter_choices(network_id: int, filters: SchoolFilters) -> dict[str, list[str]]:
+    """The menus' values as last computed (one query), plus the values the current filters name."""
+    rows = RegistrySettings.objects.filter(network_id=network_id).values_list("filter_choices", flat=True)
+    stored = rows.first() or {}
+    choices = {name: list(stored.get(name, [])) for name in ("district", "community")}
+    for name in choices:
+        current = getattr(filters, name)
+        if current and current not in choices[name]:
+            choices[name].insert(0, current)
+    return choices
 
 
 def shown_count(value: int | None) -> int | None:

@@ -76,7 +76,7 @@ def school_list(request: AuthenticatedRequest, network_slug: str) -> HttpRespons
             "page": page,
             "rows": rows,
             "filters": filters,
-            "choices": selectors.filter_choices(organisations),
+            "choices": selectors.stored_filter_choices(membership.network_id, filters),
             "kinds": OrganisationKind.choices,
             "phases": Phase.choices,
             "types": SchoolType.choices,

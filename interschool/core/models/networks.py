@@ -156,6 +156,7 @@ class Organisation(TimestampedModel):
         ]
         indexes = [
             models.Index(fields=["network", "kind", "name"]),
+            models.Index(fields=["network", "name", "id"]),
             models.Index(fields=["network", "phase"]),
             models.Index(fields=["network", "district"]),
         ]

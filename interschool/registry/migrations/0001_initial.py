@@ -6,212 +6,495 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0002_organisation_accepts_online_organisation_address_and_more'),
+        ("core", "0002_organisation_accepts_online_organisation_address_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Import',
+            name="Import",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('format', models.CharField(choices=[('nyc', 'New York City (DOE files)'), ('england', 'England (DfE performance tables and census)'), ('csv', 'CSV with a column mapping'), ('xlsx', 'XLSX with a column mapping')], max_length=10, verbose_name='format')),
-                ('status', models.CharField(choices=[('uploaded', 'Uploaded'), ('validating', 'Validating'), ('rejected', 'Rejected: nothing written'), ('writing', 'Writing'), ('validated', 'Validated: ready to commit'), ('committed', 'Committed'), ('reverted', 'Reverted'), ('failed', 'Failed: nothing written')], default='uploaded', max_length=12, verbose_name='status')),
-                ('files', models.JSONField(default=list, verbose_name='files')),
-                ('mapping', models.JSONField(blank=True, null=True, verbose_name='mapping')),
-                ('options', models.JSONField(default=dict, verbose_name='options')),
-                ('summary', models.JSONField(default=dict, verbose_name='summary')),
-                ('rejections', models.JSONField(default=list, verbose_name='rejected rows')),
-                ('skips', models.JSONField(default=list, verbose_name='skipped rows')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('committed_at', models.DateTimeField(blank=True, null=True, verbose_name='committed at')),
-                ('reverted_at', models.DateTimeField(blank=True, null=True, verbose_name='reverted at')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='core.network')),
-                ('progress', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='core.progress')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("nyc", "New York City (DOE files)"),
+                            ("england", "England (DfE performance tables and census)"),
+                            ("csv", "CSV with a column mapping"),
+                            ("xlsx", "XLSX with a column mapping"),
+                        ],
+                        max_length=10,
+                        verbose_name="format",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("uploaded", "Uploaded"),
+                            ("validating", "Validating"),
+                            ("rejected", "Rejected: nothing written"),
+                            ("writing", "Writing"),
+                            ("validated", "Validated: ready to commit"),
+                            ("committed", "Committed"),
+                            ("reverted", "Reverted"),
+                            ("failed", "Failed: nothing written"),
+                        ],
+                        default="uploaded",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("files", models.JSONField(default=list, verbose_name="files")),
+                ("mapping", models.JSONField(blank=True, null=True, verbose_name="mapping")),
+                ("options", models.JSONField(default=dict, verbose_name="options")),
+                ("summary", models.JSONField(default=dict, verbose_name="summary")),
+                ("rejections", models.JSONField(default=list, verbose_name="rejected rows")),
+                ("skips", models.JSONField(default=list, verbose_name="skipped rows")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("committed_at", models.DateTimeField(blank=True, null=True, verbose_name="committed at")),
+                ("reverted_at", models.DateTimeField(blank=True, null=True, verbose_name="reverted at")),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="imports", to="core.network"
+                    ),
+                ),
+                (
+                    "progress",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="core.progress",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'import',
-                'verbose_name_plural': 'imports',
-                'ordering': ('-created_at', '-pk'),
+                "verbose_name": "import",
+                "verbose_name_plural": "imports",
+                "ordering": ("-created_at", "-pk"),
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=60, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('subject', models.CharField(blank=True, max_length=100, verbose_name='subject')),
-                ('unit', models.CharField(blank=True, max_length=20, verbose_name='unit')),
-                ('higher_is_better', models.BooleanField(default=True, verbose_name='higher is better')),
-                ('phase', models.CharField(blank=True, max_length=12, verbose_name='phase')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='core.network')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=60, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("subject", models.CharField(blank=True, max_length=100, verbose_name="subject")),
+                ("unit", models.CharField(blank=True, max_length=20, verbose_name="unit")),
+                ("higher_is_better", models.BooleanField(default=True, verbose_name="higher is better")),
+                ("phase", models.CharField(blank=True, max_length=12, verbose_name="phase")),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="core.network",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'indicator',
-                'verbose_name_plural': 'indicators',
-                'ordering': ('name', 'code'),
+                "verbose_name": "indicator",
+                "verbose_name_plural": "indicators",
+                "ordering": ("name", "code"),
             },
         ),
         migrations.CreateModel(
-            name='Classification',
+            name="Classification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(choices=[('leader', 'Leader school'), ('needs_support', 'Needs support'), ('none', 'Not classified')], max_length=16, verbose_name='classification')),
-                ('reasons', models.JSONField(default=list)),
-                ('computed_at', models.DateTimeField()),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.network')),
-                ('organisation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='classification', to='core.organisation')),
-                ('indicator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.indicator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        choices=[
+                            ("leader", "Leader school"),
+                            ("needs_support", "Needs support"),
+                            ("none", "Not classified"),
+                        ],
+                        max_length=16,
+                        verbose_name="classification",
+                    ),
+                ),
+                ("reasons", models.JSONField(default=list)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="core.network"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="classification",
+                        to="core.organisation",
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.indicator",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OrganisationYear',
+            name="OrganisationYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('enrolment', models.PositiveIntegerField(blank=True, null=True, verbose_name='enrolment')),
-                ('ses_index', models.FloatField(blank=True, null=True, verbose_name='socio-economic index')),
-                ('created_by_import', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.import')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='years', to='core.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("enrolment", models.PositiveIntegerField(blank=True, null=True, verbose_name="enrolment")),
+                ("ses_index", models.FloatField(blank=True, null=True, verbose_name="socio-economic index")),
+                (
+                    "created_by_import",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.import",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="years",
+                        to="core.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'yearly figures',
-                'verbose_name_plural': 'yearly figures',
-                'ordering': ('year',),
+                "verbose_name": "yearly figures",
+                "verbose_name_plural": "yearly figures",
+                "ordering": ("year",),
             },
         ),
         migrations.CreateModel(
-            name='OutcomeValue',
+            name="OutcomeValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('value', models.FloatField(blank=True, null=True, verbose_name='value')),
-                ('cohort', models.PositiveIntegerField(blank=True, null=True, verbose_name='cohort size')),
-                ('suppressed', models.BooleanField(default=False, verbose_name='suppressed')),
-                ('created_by_import', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.import')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='registry.indicator')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outcomes', to='core.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                ("value", models.FloatField(blank=True, null=True, verbose_name="value")),
+                ("cohort", models.PositiveIntegerField(blank=True, null=True, verbose_name="cohort size")),
+                ("suppressed", models.BooleanField(default=False, verbose_name="suppressed")),
+                (
+                    "created_by_import",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.import",
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="values",
+                        to="registry.indicator",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outcomes",
+                        to="core.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'outcome value',
-                'verbose_name_plural': 'outcome values',
-                'ordering': ('indicator', 'year'),
+                "verbose_name": "outcome value",
+                "verbose_name_plural": "outcome values",
+                "ordering": ("indicator", "year"),
             },
         ),
         migrations.CreateModel(
-            name='PhaseStatistic',
+            name="PhaseStatistic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(blank=True, max_length=12)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('count', models.PositiveIntegerField()),
-                ('median', models.FloatField(null=True)),
-                ('p20', models.FloatField(null=True)),
-                ('p80', models.FloatField(null=True)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='statistics', to='registry.indicator')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.network')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phase", models.CharField(blank=True, max_length=12)),
+                ("year", models.PositiveSmallIntegerField()),
+                ("count", models.PositiveIntegerField()),
+                ("median", models.FloatField(null=True)),
+                ("p20", models.FloatField(null=True)),
+                ("p80", models.FloatField(null=True)),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="statistics",
+                        to="registry.indicator",
+                    ),
+                ),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="core.network"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RegistrySettings',
+            name="RegistrySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ses_label', models.CharField(blank=True, max_length=120, verbose_name='socio-economic index')),
-                ('ses_higher_is_advantaged', models.BooleanField(default=True, verbose_name='a higher index means more advantaged')),
-                ('rules', models.JSONField(blank=True, default=dict, verbose_name='classification rules')),
-                ('phase_indicators', models.JSONField(blank=True, default=dict, verbose_name='indicator per phase')),
-                ('base_map', models.JSONField(blank=True, default=dict)),
-                ('statistics_at', models.DateTimeField(blank=True, null=True)),
-                ('classified_at', models.DateTimeField(blank=True, null=True)),
-                ('network', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='registry_settings', to='core.network')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "ses_label",
+                    models.CharField(blank=True, max_length=120, verbose_name="socio-economic index"),
+                ),
+                (
+                    "ses_higher_is_advantaged",
+                    models.BooleanField(default=True, verbose_name="a higher index means more advantaged"),
+                ),
+                ("rules", models.JSONField(blank=True, default=dict, verbose_name="classification rules")),
+                (
+                    "phase_indicators",
+                    models.JSONField(blank=True, default=dict, verbose_name="indicator per phase"),
+                ),
+                ("base_map", models.JSONField(blank=True, default=dict)),
+                ("filter_choices", models.JSONField(blank=True, default=dict)),
+                ("statistics_at", models.DateTimeField(blank=True, null=True)),
+                ("classified_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "network",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="registry_settings",
+                        to="core.network",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registry settings',
-                'verbose_name_plural': 'registry settings',
+                "verbose_name": "registry settings",
+                "verbose_name_plural": "registry settings",
             },
         ),
         migrations.CreateModel(
-            name='ColumnMapping',
+            name="ColumnMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('mapping', models.JSONField(verbose_name='mapping')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='column_mappings', to='core.network')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("mapping", models.JSONField(verbose_name="mapping")),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="column_mappings",
+                        to="core.network",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'column mapping',
-                'verbose_name_plural': 'column mappings',
-                'ordering': ('name',),
-                'constraints': [models.UniqueConstraint(fields=('network', 'name'), name='column_mapping_name_unique')],
+                "verbose_name": "column mapping",
+                "verbose_name_plural": "column mappings",
+                "ordering": ("name",),
+                "constraints": [
+                    models.UniqueConstraint(fields=("network", "name"), name="column_mapping_name_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Identifier',
+            name="Identifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scheme', models.CharField(choices=[('urn', 'England URN'), ('dbn', 'NYC DBN'), ('nyc_location', 'NYC location code'), ('nces', 'NCES id'), ('national', 'National id'), ('network', 'Network code')], max_length=20, verbose_name='scheme')),
-                ('value', models.CharField(max_length=64, verbose_name='value')),
-                ('network', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.network')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identifiers', to='core.organisation', verbose_name='organisation')),
-                ('created_by_import', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.import')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scheme",
+                    models.CharField(
+                        choices=[
+                            ("urn", "England URN"),
+                            ("dbn", "NYC DBN"),
+                            ("nyc_location", "NYC location code"),
+                            ("nces", "NCES id"),
+                            ("national", "National id"),
+                            ("network", "Network code"),
+                        ],
+                        max_length=20,
+                        verbose_name="scheme",
+                    ),
+                ),
+                ("value", models.CharField(max_length=64, verbose_name="value")),
+                (
+                    "network",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="core.network"
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identifiers",
+                        to="core.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "created_by_import",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.import",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'identifier',
-                'verbose_name_plural': 'identifiers',
-                'ordering': ('scheme', 'value'),
-                'indexes': [models.Index(fields=['network', 'value'], name='registry_id_network_680097_idx')],
-                'constraints': [models.UniqueConstraint(fields=('network', 'scheme', 'value'), name='identifier_unique_per_scheme_in_network')],
+                "verbose_name": "identifier",
+                "verbose_name_plural": "identifiers",
+                "ordering": ("scheme", "value"),
+                "indexes": [models.Index(fields=["network", "value"], name="registry_id_network_680097_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("network", "scheme", "value"), name="identifier_unique_per_scheme_in_network"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ImportChange',
+            name="ImportChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=40)),
-                ('object_id', models.BigIntegerField()),
-                ('before', models.JSONField(null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='registry.import')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=40)),
+                ("object_id", models.BigIntegerField()),
+                ("before", models.JSONField(null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="registry.import",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['run', 'model'], name='registry_im_run_id_91fd2b_idx')],
+                "indexes": [models.Index(fields=["run", "model"], name="registry_im_run_id_91fd2b_idx")],
             },
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.UniqueConstraint(fields=('network', 'code'), name='indicator_code_unique_in_network'),
+            model_name="indicator",
+            constraint=models.UniqueConstraint(
+                fields=("network", "code"), name="indicator_code_unique_in_network"
+            ),
         ),
         migrations.AddIndex(
-            model_name='classification',
-            index=models.Index(fields=['network', 'label'], name='registry_cl_network_46837f_idx'),
+            model_name="classification",
+            index=models.Index(fields=["network", "label"], name="registry_cl_network_46837f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='organisationyear',
-            constraint=models.UniqueConstraint(fields=('organisation', 'year'), name='organisation_year_unique'),
+            model_name="organisationyear",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "year"), name="organisation_year_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='outcomevalue',
-            index=models.Index(fields=['indicator', 'year'], name='registry_ou_indicat_6efc51_idx'),
+            model_name="outcomevalue",
+            index=models.Index(fields=["indicator", "year"], name="registry_ou_indicat_6efc51_idx"),
         ),
         migrations.AddConstraint(
-            model_name='outcomevalue',
-            constraint=models.UniqueConstraint(fields=('organisation', 'indicator', 'year'), name='outcome_one_per_year'),
+            model_name="outcomevalue",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "indicator", "year"), name="outcome_one_per_year"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outcomevalue',
-            constraint=models.CheckConstraint(condition=models.Q(('suppressed', False), ('value__isnull', True), _connector='OR'), name='outcome_suppressed_has_no_value'),
+            model_name="outcomevalue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("suppressed", False), ("value__isnull", True), _connector="OR"),
+                name="outcome_suppressed_has_no_value",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='phasestatistic',
-            constraint=models.UniqueConstraint(fields=('indicator', 'phase', 'year'), name='phase_statistic_unique'),
+            model_name="phasestatistic",
+            constraint=models.UniqueConstraint(
+                fields=("indicator", "phase", "year"), name="phase_statistic_unique"
+            ),
         ),
     ]

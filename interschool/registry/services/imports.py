@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,10 @@ class _Plan:
 
 
 def import_directory(run: Import) -> Path:
-    return Path(settings.DATA_DIR) / "imports" / str(run.pk)
+    """Where the import's files are kept: a folder of their own (unique even across databases)."""
+    if run.files:
+        return Path(run.files[0]["path"]).parent
+    return Path(settings.DATA_DIR) / "imports" / f"{run.pk}-{uuid.uuid4().hex[:12]}"
 
 
 @transaction.atomic

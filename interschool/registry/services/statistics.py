@@ -22,6 +22,7 @@ from interschool.registry.models import (
     PhaseStatistic,
     RegistrySettings,
 )
+from interschool.registry.selectors import filter_choices
 from interschool.registry.services.bulk import bulk_insert, bulk_update_rows
 
 RULE_FIELDS = tuple(f.name for f in dataclasses.fields(Rules))
@@ -54,6 +55,7 @@ def registry_recompute(*, network: Network) -> dict[str, int]:
     classified = _classify(network, settings_row, schools, series, indicators)
     points = [(lat, lon) for _phase, _s, lat, lon in schools.values() if lat is not None and lon is not None]
     settings_row.base_map = dataclasses.asdict(charts.base_map(points)) if points else {}
+    settings_row.filter_choices = filter_choices(Organisation.objects.filter(network=network))
     settings_row.statistics_at = settings_row.classified_at = timezone.now()
     settings_row.save()
     return {"statistics": stats_count, "classified": classified, "mapped": len(points)}
