@@ -11,12 +11,11 @@ from __future__ import annotations
 import gc
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from math import isfinite
 from typing import Any
 
-from interschool.registry.importing.reading import Table, open_table
+from interschool.registry.importing.reading import PaddedRows, Table, open_table
 from interschool.registry.importing.records import (
     ORGANISATION_FIELDS,
     FileSummary,
@@ -416,7 +415,7 @@ def grades_phase(grades: list[int]) -> str | None:
 # ----------------------------------------------------------------------------------------------------------
 
 
-class _Parser:
+class _Parser(PaddedRows):
     def __init__(self, options: ParseOptions, progress: Progress) -> None:
         self.options = options
         self.progress = progress
@@ -425,25 +424,6 @@ class _Parser:
         self.read = 0
 
     # -- plumbing
-
-    def rows(self, table: Table, summary: FileSummary) -> Iterator[tuple[int, list[str]]]:
-        """The table's rows, each padded with empty cells to one more than the header (see ``index``)."""
-        width = len(table.header) + 1
-        progress, every = self.progress, PROGRESS_EVERY
-        read = self.read
-        count = 0
-        for number, cells in table.rows:
-            count += 1
-            if (read + count) % every == 0:
-                progress(read + count)
-            missing = width - len(cells)
-            if missing == 1:
-                cells.append("")
-            elif missing > 0:
-                cells.extend([""] * missing)
-            yield number, cells
-        summary.rows += count
-        self.read += count
 
     def index(self, table: Table, required: tuple[str, ...], summary: FileSummary) -> dict[str, int]:
         """Column positions; a missing required column is reported and points at the empty last cell."""

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-from interschool.registry.importing.records import ImportFileError, Source
+from interschool.registry.importing.records import FileSummary, ImportFileError, Progress, Source
 
 # Single-byte legacy encodings we accept; detection chooses among them when a file is not UTF-8.
 LEGACY_ENCODINGS: tuple[str, ...] = ("cp1252", "cp1251", "cp1255", "cp1256")
 ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", *LEGACY_ENCODINGS)
 DELIMITERS: tuple[str, ...] = (",", ";", "\t")
 _SNIFF_BYTES = 256 * 1024
+PROGRESS_EVERY = 1000
 _XLSX_MAGIC = b"PK\x03\x04"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -191,3 +192,29 @@ def _open_xlsx(source: Source, data: bytes) -> Table:
         workbook.close()
 
     return Table(source.name, header, rows(), encoding="xlsx", delimiter="")
+
+
+class PaddedRows:
+    """Row iteration shared by the format parsers: counts rows, reports progress, pads short rows."""
+
+    progress: Progress
+    read: int
+
+    def rows(self, table: Table, summary: FileSummary) -> Iterator[tuple[int, list[str]]]:
+        """The table's rows, each padded with empty cells to one more than the header (see ``index``)."""
+        width = len(table.header) + 1
+        progress, every = self.progress, PROGRESS_EVERY
+        read = self.read
+        count = 0
+        for number, cells in table.rows:
+            count += 1
+            if (read + count) % every == 0:
+                progress(read + count)
+            missing = width - len(cells)
+            if missing == 1:
+                cells.append("")
+            elif missing > 0:
+                cells.extend([""] * missing)
+            yield number, cells
+        summary.rows += count
+        self.read += count

@@ -6,21 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-# Canonical codes shared with docs/data-format.md.
-SUPPORT_DOMAINS: tuple[str, ...] = (
-    "teaching",
-    "assessment",
-    "leadership",
-    "motivation",
-    "community",
-    "curriculum",
-    "resources",
-    "environment",
-    "careers",
-    "social",
-)
-PHASES: tuple[str, ...] = ("primary", "middle", "secondary", "all_through", "special", "post16")
-SCHOOL_TYPES: tuple[str, ...] = ("public", "charter", "religious", "independent")
+from interschool.synthetic import region
+
+# Canonical codes of docs/data-format.md, defined once with the generator that writes them.
+SUPPORT_DOMAINS: tuple[str, ...] = region.SUPPORT_DOMAINS
+PHASES: tuple[str, ...] = region.PHASES
+SCHOOL_TYPES: tuple[str, ...] = region.TYPES
 STATUSES: tuple[str, ...] = ("open", "closed", "proposed")
 URBAN_RURAL: tuple[str, ...] = ("urban", "rural")
 ORGANISATION_KINDS: tuple[str, ...] = (
