@@ -31,6 +31,9 @@ messages: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/generate.py
+	$(BIN)/python benchmarks/import_bench.py
+	$(BIN)/python benchmarks/pages_bench.py
+	$(BIN)/python benchmarks/pages_bench.py --postgres
 
 clean:
 	rm -rf $(VENV) var test-artifacts
