@@ -26,9 +26,7 @@ def worker(transactional_db):
 
 
 @pytest.mark.parametrize("language", ["en", "he"])
-def test_wizard_import_then_profile_chart(
-    page: Page, live_server, live_world, worker, artifacts, language
-):
+def test_wizard_import_then_profile_chart(page: Page, live_server, live_world, worker, artifacts, language):
     admin = live_world.a.user(Role.ADMIN)
     admin.language = language
     admin.save(update_fields=["language"])
