@@ -110,16 +110,9 @@ class RejectionOut(Schema):
     reason: str
 
 
-def _has_classification(org: Organisation) -> bool:
-    try:
-        return org.classification is not None
-    except Exception:
-        return False
-
-
 def _organisation(org: Organisation, membership: Membership) -> dict[str, Any]:
     pseudonymous = access.pseudonymous(membership)
-    classification = org.classification if _has_classification(org) else None
+    classification = selectors.classification_of(org)
     enrolment = selectors.shown_count(org.enrolment)
     return {
         "id": org.pk,
@@ -206,7 +199,7 @@ def organisation_detail(request: HttpRequest, slug: str, pk: int) -> dict[str, A
     membership, org = access.school_get_for_user(request.user, slug, pk)
     pseudonymous = access.pseudonymous(membership)
     data = _organisation(org, membership)
-    classification = org.classification if _has_classification(org) else None
+    classification = selectors.classification_of(org)
     data.update(
         identifiers=[]
         if pseudonymous

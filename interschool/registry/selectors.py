@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +11,7 @@ from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from interschool.core.models import Organisation, OrganisationKind, Phase
+from interschool.core.models import Organisation, Phase
 from interschool.registry.models import (
     SMALL_NUMBER_THRESHOLD,
     Classification,
@@ -119,6 +118,14 @@ def stored_filter_choices(network_id: int, filters: SchoolFilters) -> dict[str, 
     return choices
 
 
+def classification_of(organisation: Organisation) -> Classification | None:
+    """The organisation's classification, or None before the first computation (no query if joined)."""
+    try:
+        return organisation.classification
+    except Classification.DoesNotExist:
+        return None
+
+
 def shown_count(value: int | None) -> int | None:
     """A count of pupils as it may be published: counts under the small-number threshold are withheld."""
     if value is None or value < SMALL_NUMBER_THRESHOLD:
@@ -221,10 +228,6 @@ def related_organisations(organisation: Organisation) -> tuple[list[Organisation
     return predecessors, successors
 
 
-def median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 # --- explanations --------------------------------------------------------------------------------------
 
 
@@ -305,20 +308,6 @@ REASON_TEXTS = {
     "not_enough_data": lambda c: _("Not enough published years of %(indicator)s to classify."),
     "no_indicator": lambda c: _("No indicator with data for %(phase)s schools."),
 }
-
-
-def is_school(organisation: Organisation) -> bool:
-    return organisation.kind == OrganisationKind.SCHOOL
-
-
-def network_points(organisations: QuerySet[Organisation]) -> list[tuple[float, float]]:
-    return [
-        (lat, lon)
-        for lat, lon in organisations.filter(latitude__isnull=False, longitude__isnull=False).values_list(
-            "latitude", "longitude"
-        )
-        if lat is not None and lon is not None
-    ]
 
 
 def identifiers_by_org(org_ids: list[int]) -> dict[int, list[Identifier]]:

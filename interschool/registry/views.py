@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 from typing import Any
 
 from csp.decorators import csp_update
@@ -29,9 +28,15 @@ from interschool.core.views.common import (
 )
 from interschool.registry import access, charts, selectors
 from interschool.registry.forms import ImportForm, ProfileForm, SettingsForm
-from interschool.registry.models import ClassificationLabel, Import, ImportStatus, Indicator, RegistrySettings
+from interschool.registry.models import ClassificationLabel, ImportStatus, Indicator, RegistrySettings
 from interschool.registry.services import profiles
-from interschool.registry.services.imports import RevertError, UploadedFile, import_create, import_revert
+from interschool.registry.services.imports import (
+    RevertError,
+    UploadedFile,
+    import_create,
+    import_requeue,
+    import_revert,
+)
 from interschool.registry.tasks import recompute_network, run_import
 
 EXPORT_COLUMNS = (
@@ -132,7 +137,7 @@ def _labels() -> dict[str, dict[str, str]]:
 
 
 def _row(org: Any, pseudonymous: bool, labels: dict[str, dict[str, str]]) -> dict[str, Any]:
-    classification = getattr(org, "classification", None) if _has_classification(org) else None
+    classification = selectors.classification_of(org)
     return {
         "pk": org.pk,
         "name": access.pseudonym(org.network_id, org.pk) if pseudonymous else org.name,
@@ -150,13 +155,6 @@ def _row(org: Any, pseudonymous: bool, labels: dict[str, dict[str, str]]) -> dic
         "label": classification.label if classification else "",
         "label_display": labels["label"].get(classification.label, "") if classification else "",
     }
-
-
-def _has_classification(org: Any) -> bool:
-    try:
-        return org.classification is not None
-    except Exception:  # RelatedObjectDoesNotExist
-        return False
 
 
 def _export(network: Any, schools: Any, kind: str, pseudonymous: bool) -> HttpResponseBase:
@@ -202,7 +200,7 @@ class _Echo:
 def _export_rows(batch: list[Any], pseudonymous: bool, with_ids: bool) -> Any:
     identifiers = selectors.identifiers_by_org([o.pk for o in batch]) if with_ids else {}
     for org in batch:
-        classification = org.classification if _has_classification(org) else None
+        classification = selectors.classification_of(org)
         enrolment = selectors.shown_count(org.enrolment)
         yield [
             access.pseudonym(org.network_id, org.pk) if pseudonymous else org.pk,
@@ -235,7 +233,7 @@ def school_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> 
     network = membership.network
     pseudonymous = access.pseudonymous(membership)
     settings_row = _registry_settings(organisation)
-    classification = organisation.classification if _has_classification(organisation) else None
+    classification = selectors.classification_of(organisation)
     predecessors, successors = ([], []) if pseudonymous else selectors.related_organisations(organisation)
     series = selectors.outcome_series(organisation)
     lat, lon = organisation.latitude, organisation.longitude
@@ -390,7 +388,7 @@ def import_list(request: AuthenticatedRequest, network_slug: str) -> HttpRespons
 @login_required
 def import_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> HttpResponse:
     membership, run = access.import_get_for_user(request.user, network_slug, pk)
-    rejections = paginate_list(request, run.rejections, 50) if run.rejections else None
+    rejections = paginate(request, run.rejections, 50) if run.rejections else None
     return render(
         request,
         "registry/import_detail.html",
@@ -414,12 +412,6 @@ def import_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -> 
             "query": "",
         },
     )
-
-
-def paginate_list(request: Any, items: list[Any], per_page: int) -> Any:
-    from django.core.paginator import Paginator
-
-    return Paginator(items, per_page).get_page(request.GET.get("page"))
 
 
 @login_required
@@ -462,20 +454,10 @@ def import_commit(request: AuthenticatedRequest, network_slug: str, pk: int) -> 
     if run.status != ImportStatus.VALIDATED:
         messages.error(request, _("Only a validated import can be committed."))
         return redirect("import_detail", network_slug, run.pk)
-    _restart_progress(run)
+    import_requeue(run)
     user_id = request.user.pk
     transaction.on_commit(lambda: run_import.enqueue(run.pk, user_id))
     return redirect("import_detail", network_slug, run.pk)
-
-
-def _restart_progress(run: Import) -> None:
-    from interschool.core.models import ProgressStatus
-
-    Import.objects.filter(pk=run.pk).update(status=ImportStatus.UPLOADED)
-    if run.progress_id:
-        type(run.progress).objects.filter(pk=run.progress_id).update(  # type: ignore[union-attr]
-            status=ProgressStatus.PENDING, done=0, message=""
-        )
 
 
 @login_required
@@ -528,13 +510,3 @@ def registry_settings(request: AuthenticatedRequest, network_slug: str) -> HttpR
             "settings_row": settings_row,
         },
     )
-
-
-def mapping_json(value: str) -> dict[str, Any]:
-    try:
-        data = json.loads(value)
-    except json.JSONDecodeError as error:
-        raise ValidationError(_("The mapping is not valid JSON: %(error)s") % {"error": error}) from error
-    if not isinstance(data, dict):
-        raise ValidationError(_("The mapping must be a JSON object."))
-    return data

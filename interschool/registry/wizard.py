@@ -28,8 +28,8 @@ from interschool.registry import access
 from interschool.registry.importing.mapped import CANONICAL_MAPPING, suggest_mapping, validate_mapping
 from interschool.registry.importing.reading import ENCODINGS, open_table
 from interschool.registry.importing.records import ImportFileError, Source
-from interschool.registry.models import ColumnMapping, IdentifierScheme, Import, ImportFormat, ImportStatus
-from interschool.registry.services.imports import UploadedFile, import_create
+from interschool.registry.models import IdentifierScheme, Import, ImportFormat, ImportStatus
+from interschool.registry.services.imports import UploadedFile, import_create, import_requeue, mapping_save
 from interschool.registry.tasks import run_import
 
 PREVIEW_ROWS = 8
@@ -400,23 +400,12 @@ def wizard_mapping(request: AuthenticatedRequest, network_slug: str, pk: int) ->
     if request.method == "POST" and form.is_valid():
         mapping = form.cleaned_data["mapping"]
         with transaction.atomic():
-            run.mapping = mapping
-            run.status = ImportStatus.UPLOADED
-            run.rejections, run.skips, run.summary = [], [], {}
-            run.save(update_fields=["mapping", "status", "rejections", "skips", "summary", "updated_at"])
-            if run.progress_id:
-                from interschool.core.models import Progress, ProgressStatus
-
-                Progress.objects.filter(pk=run.progress_id).update(
-                    status=ProgressStatus.PENDING, done=0, message=""
-                )
+            import_requeue(run, mapping=mapping)
             if form.cleaned_data.get("save_as"):
                 try:
                     with transaction.atomic():
-                        ColumnMapping.objects.update_or_create(
-                            network=membership.network,
-                            name=form.cleaned_data["save_as"].strip(),
-                            defaults={"mapping": mapping},
+                        mapping_save(
+                            network=membership.network, name=form.cleaned_data["save_as"], mapping=mapping
                         )
                 except IntegrityError:
                     messages.warning(request, _("The mapping could not be saved under that name."))

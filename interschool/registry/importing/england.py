@@ -31,7 +31,14 @@ from interschool.registry.importing.records import (
     Source,
     no_progress,
 )
-from interschool.registry.importing.values import Cell, CellError, parse_coordinate, parse_number
+from interschool.registry.importing.values import (
+    CellError,
+    Errors,
+    count_cell,
+    parse_coordinate,
+    parse_number,
+    quick_number,
+)
 
 FORMAT = "england"
 # The performance tables and census delivered are for 2018/19 (census January 2019); options.year overrides.
@@ -321,8 +328,6 @@ def _record(acc: _Acc) -> OrgRecord:
 
 # ----------------------------------------------------------------------------------------------------------
 
-Errors = list[tuple[str, str, str]]
-
 
 class _Parser(PaddedRows):
     def __init__(self, options: ParseOptions, progress: Progress) -> None:
@@ -420,7 +425,7 @@ class _Parser(PaddedRows):
                 if percent and value is not None and not 0 <= value <= 100:
                     errors.append((column, text.strip(), f"{text.strip()!r} is not a percentage (0–100)"))
                     continue
-                cohort = _whole(cells[i_n], n_column, errors) if i_n is not None else None
+                cohort = count_cell(cells[i_n], n_column, errors) if i_n is not None else None
                 values.append(OutcomeCell(code, year, value, cohort, suppressed))
             if errors:
                 self.reject(summary, number, errors)
@@ -513,7 +518,7 @@ class _Parser(PaddedRows):
             la = cells[i_la].strip()
             if la and not _LA_CODE.match(la):
                 errors.append(("LA", la, "not an LA code (3 digits)"))
-            enrolment = _whole(cells[i_nor], "NOR", errors)
+            enrolment = count_cell(cells[i_nor], "NOR", errors)
             ses = _percent(cells[i_fsm], "PNUMFSMEVER", errors)
             if errors:
                 self.reject(summary, number, errors)
@@ -587,34 +592,9 @@ def _coordinate(text: str, column: str, errors: Errors) -> float | None:
 _LIMITS = {"latitude": 90.0, "longitude": 180.0}
 
 
-def _number(text: str) -> Cell:
-    """``parse_number`` with a fast path for the plain numbers that most cells hold. Raises CellError."""
-    try:
-        value = float(text)
-    except ValueError:
-        return parse_number(text)
-    if not isfinite(value) or "_" in text:
-        return parse_number(text)  # "nan", "inf", "1_000": parse_number says why they are not numbers
-    return Cell(value)
-
-
-def _whole(text: str, column: str, errors: Errors) -> int | None:
-    try:
-        cell = _number(text)
-    except CellError as exc:
-        errors.append((column, text.strip(), str(exc)))
-        return None
-    if cell.value is None:
-        return None
-    if not float(cell.value).is_integer() or cell.value < 0:
-        errors.append((column, text.strip(), f"{text.strip()!r} is not a count"))
-        return None
-    return int(cell.value)
-
-
 def _percent(text: str, column: str, errors: Errors) -> float | None:
     try:
-        cell = _number(text)
+        cell = quick_number(text)
     except CellError as exc:
         errors.append((column, text.strip(), str(exc)))
         return None

@@ -12,7 +12,6 @@ import gc
 import math
 import re
 from dataclasses import dataclass
-from math import isfinite
 from typing import Any
 
 from interschool.registry.importing.reading import PaddedRows, Table, open_table
@@ -34,6 +33,8 @@ from interschool.registry.importing.records import (
 from interschool.registry.importing.values import (
     Cell,
     CellError,
+    Errors,
+    count_cell,
     marker_kind,
     parse_coordinate,
     parse_number,
@@ -264,7 +265,6 @@ _SPECIAL_DISTRICT = "75"
 _CHARTER_DISTRICT = "84"
 
 Rank = tuple[Any, ...]
-Errors = list[tuple[str, str, str]]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -533,11 +533,11 @@ class _Parser(PaddedRows):
                 errors.append(("Year", year_text, "not a school year (e.g. 2014-15)"))
             elif not errors:
                 _check_duplicate(seen, (dbn[2:], year), dbn, number, errors)
-            enrolment = _whole(cells[i_enrol], "Total Enrollment", errors)
+            enrolment = count_cell(cells[i_enrol], "Total Enrollment", errors)
             need = _fraction(cells[i_need], "Need_Index", errors)
             grades = []
             for i, column, grade in grade_columns:
-                if _whole(cells[i], column, errors):
+                if count_cell(cells[i], column, errors):
                     grades.append(grade)
             if errors or year is None:
                 self.reject(summary, number, errors)
@@ -606,9 +606,11 @@ class _Parser(PaddedRows):
                 cell = _percent_cell(text, column, errors)
                 if cell is None or (cell.value is None and not cell.suppressed):
                     continue
-                cohort = _whole(cells[i_count], count_column, errors) if i_count is not None else None
+                cohort = count_cell(cells[i_count], count_column, errors) if i_count is not None else None
                 outcomes.append(OutcomeCell(code, year, cell.value, cohort, cell.suppressed))
-            enrolment = _whole(cells[i_enrol], table.header[i_enrol], errors) if i_enrol is not None else None
+            enrolment = (
+                count_cell(cells[i_enrol], table.header[i_enrol], errors) if i_enrol is not None else None
+            )
             need = _fraction(cells[i_need], need_column, errors) if i_need is not None else None
             if errors:
                 self.reject(summary, number, errors)
@@ -681,17 +683,6 @@ def _check_duplicate(
         )
 
 
-def _number(text: str) -> Cell:
-    """``parse_number`` with a fast path for the plain numbers most cells hold. Raises CellError."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if isfinite(value) and "_" not in text:
-        return Cell(value)
-    return parse_number(text)
-
-
 def _percent_cell(text: str, column: str, errors: Errors) -> Cell | None:
     """A 0–1 fraction (or ``43%``) as a percentage cell; None when rejected."""
     try:
@@ -716,30 +707,8 @@ def _fraction(text: str, column: str, errors: Errors) -> float | None:
     return cell.value if cell is not None else None
 
 
-def _whole(text: str, column: str, errors: Errors) -> int | None:
-    """A count (a whole number ≥ 0), None when missing or suppressed."""
-    try:
-        count = int(text)  # the fast path: most cells are plain whole numbers
-    except ValueError:
-        pass
-    else:
-        if count >= 0 and "_" not in text:
-            return count
-    try:
-        cell = _number(text)
-    except CellError as exc:
-        errors.append((column, text.strip(), str(exc)))
-        return None
-    if cell.value is None:
-        return None
-    if not float(cell.value).is_integer() or cell.value < 0:
-        errors.append((column, text.strip(), f"{text.strip()!r} is not a count"))
-        return None
-    return int(cell.value)
-
-
 def _district_number(text: str, column: str, errors: Errors) -> str | None:
-    number = _whole(text, column, errors)
+    number = count_cell(text, column, errors)
     return f"District {number:02d}" if number else None  # 0 = not known
 
 

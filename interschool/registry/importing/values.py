@@ -115,3 +115,40 @@ def school_year_end(text: str) -> int | None:
     if end_year < start:
         end_year += 100
     return end_year if end_year == start + 1 else None
+
+
+# (column, value, reason) of each problem found in one row, collected by the format parsers.
+Errors = list[tuple[str, str, str]]
+
+
+def quick_number(text: str) -> Cell:
+    """``parse_number`` with a fast path for the plain numbers that most cells hold. Raises CellError."""
+    try:
+        value = float(text)
+    except ValueError:
+        return parse_number(text)
+    if not math.isfinite(value) or "_" in text:
+        return parse_number(text)  # "nan", "inf", "1_000": parse_number says why they are not numbers
+    return Cell(value)
+
+
+def count_cell(text: str, column: str, errors: Errors) -> int | None:
+    """A count (a whole number ≥ 0), None when missing or suppressed; a problem goes into ``errors``."""
+    try:
+        count = int(text)  # the fast path: most cells are plain whole numbers
+    except ValueError:
+        pass
+    else:
+        if count >= 0 and "_" not in text:
+            return count
+    try:
+        cell = quick_number(text)
+    except CellError as exc:
+        errors.append((column, text.strip(), str(exc)))
+        return None
+    if cell.value is None:
+        return None
+    if not float(cell.value).is_integer() or cell.value < 0:
+        errors.append((column, text.strip(), f"{text.strip()!r} is not a count"))
+        return None
+    return int(cell.value)

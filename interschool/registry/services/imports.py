@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from interschool.core.models import Network, Organisation, OrganisationKind, User
+from interschool.core.models import Network, Organisation, OrganisationKind, Progress, ProgressStatus
 from interschool.core.services.audit import Actor, actor_user, audit_record
 from interschool.core.services.progress import progress_finish, progress_start, progress_update
 from interschool.registry.importing import formats
@@ -39,6 +39,7 @@ from interschool.registry.importing.records import (
     Source,
 )
 from interschool.registry.models import (
+    ColumnMapping,
     Identifier,
     Import,
     ImportChange,
@@ -157,6 +158,32 @@ def import_create(
     run.files = stored
     run.save(update_fields=["files"])
     return run
+
+
+@transaction.atomic
+def import_requeue(run: Import, *, mapping: dict[str, Any] | None = None) -> Import:
+    """Make an import ready to run again: after the wizard changed its mapping, or to commit it.
+
+    A new mapping clears the earlier report; the progress bar starts over.
+    """
+    fields = ["status", "updated_at"]
+    if mapping is not None:
+        run.mapping = mapping
+        run.rejections, run.skips, run.summary = [], [], {}
+        fields += ["mapping", "rejections", "skips", "summary"]
+    run.status = ImportStatus.UPLOADED
+    run.save(update_fields=fields)
+    if run.progress_id:
+        Progress.objects.filter(pk=run.progress_id).update(status=ProgressStatus.PENDING, done=0, message="")
+    return run
+
+
+def mapping_save(*, network: Network, name: str, mapping: dict[str, Any]) -> ColumnMapping:
+    """Save (or replace) a named column mapping of the network."""
+    saved, _created = ColumnMapping.objects.update_or_create(
+        network=network, name=name.strip()[:120], defaults={"mapping": mapping}
+    )
+    return saved
 
 
 def import_run(
@@ -721,9 +748,3 @@ def _restore(model: Any, pk: int, before: dict[str, Any]) -> None:
 
 def import_delete_files(run: Import) -> None:
     shutil.rmtree(import_directory(run), ignore_errors=True)
-
-
-def import_user(email: str | None) -> User | None:
-    if not email:
-        return None
-    return User.objects.filter(email__iexact=email).first()
