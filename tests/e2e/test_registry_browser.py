@@ -85,7 +85,8 @@ def test_wizard_import_then_profile_chart(page: Page, live_server, live_world, w
     expect(page.locator("#profile-title")).to_have_text("Alder Valley High School")
     chart = page.locator("img.chart").first
     expect(chart).to_be_visible()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", chart.element_handle())
+    # The chart is an SVG image of its own: wait until the browser has loaded and decoded it.
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
     expect(page.locator("#identifiers")).to_contain_text("0100013")
     expect(page.locator("#network-map svg")).to_be_visible()
     if language == "he":
