@@ -360,6 +360,38 @@ def cmd_import_revert(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_match_file(args: argparse.Namespace) -> int:
+    from interschool import matchfile
+
+    if args.schools:
+        if args.leaders or args.pairs:
+            raise CommandError("--schools: give either --schools or --leaders with --pairs, not both")
+    else:
+        if args.leaders is None and args.pairs is None:
+            raise CommandError("--leaders: required, with --pairs (or give --schools)")
+        if args.pairs is None:
+            raise CommandError("--pairs: required with --leaders")
+        if args.leaders is None:
+            raise CommandError("--leaders: required with --pairs")
+        for option, value in (("--mode", args.mode), ("--organisations", args.organisations)):
+            if value is not None:
+                raise CommandError(f"{option}: only used with --schools")
+    try:
+        if args.schools:
+            summary = matchfile.run_schools_mode(args)
+        else:
+            summary = matchfile.run_pairs_mode(args.leaders, args.pairs, args.out)
+    except matchfile.MatchFileError as error:
+        raise CommandError(str(error)) from error
+    print(
+        f"matched {summary['matched']} supported schools ({summary['unmatched']} unmatched), total score "
+        f"{summary['total_score']:f}; wrote {args.out}",
+        file=sys.stderr,
+    )
+    matchfile.emit_summary(summary)
+    return 0
+
+
 # --- argument parsing -------------------------------------------------------------------------------
 
 
@@ -477,6 +509,21 @@ def build_parser() -> argparse.ArgumentParser:
     revert.add_argument("--user", help="e-mail of the user recorded as acting")
     revert.add_argument("import_id", type=_positive_int, metavar="IMPORT_ID")
     revert.set_defaults(func=cmd_import_revert)
+
+    match = commands.add_parser(
+        "match-file",
+        help="match leader and supported schools from CSV files; prints a JSON summary",
+        description="Exact matching from files: the most supported schools matched, then the largest "
+        "total score. Give --leaders with --pairs to bring your own scores. The last line of output is a "
+        "JSON summary.",
+    )
+    match.add_argument("--leaders", metavar="L.csv", help="leader_id,capacity (CSV or CSV.GZ)")
+    match.add_argument("--pairs", metavar="P.csv", help="leader_id,supported_id,score: the eligible pairs")
+    match.add_argument("--schools", metavar="S.csv", help="a school file, scored by Interschool")
+    match.add_argument("--mode", choices=["vertical", "clusters", "organisations"], help="with --schools")
+    match.add_argument("--organisations", metavar="O.csv", help="organisations, with --mode organisations")
+    match.add_argument("--out", required=True, metavar="R.csv", help="file to write the matched pairs to")
+    match.set_defaults(func=cmd_match_file)
     return parser
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,21 @@ def test_pure_packages_never_import_django_or_the_web_layers(folder):
         if bad:
             offenders[str(path.relative_to(PACKAGE))] = sorted(bad)
     assert not offenders, f"these modules must stay free of Django: {offenders}"
+
+
+def test_match_file_module_imports_only_the_standard_library_numpy_and_algorithms():
+    """``interschool match-file`` must run where there is no database and no Django settings."""
+    modules = imported_modules(PACKAGE / "matchfile.py")
+    outside = {
+        m
+        for m in modules
+        if m.split(".")[0] not in {*sys.stdlib_module_names, "numpy"}
+        and not m.startswith("interschool.algorithms")
+    }
+    assert not outside, f"interschool/matchfile.py must stay free of Django and the web layers: {outside}"
+    # Indirect imports count too: loading the module must not load Django.
+    check = "import sys, interschool.matchfile; sys.exit('django' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], check=False).returncode == 0
 
 
 def test_the_check_itself_catches_a_django_import(tmp_path):

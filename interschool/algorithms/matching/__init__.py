@@ -1,0 +1,1 @@
+"""Partner matching: exact vertical and organisation assignment, peer clusters, pair scores."""
