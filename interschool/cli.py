@@ -383,11 +383,18 @@ def cmd_match_file(args: argparse.Namespace) -> int:
             summary = matchfile.run_pairs_mode(args.leaders, args.pairs, args.out)
     except matchfile.MatchFileError as error:
         raise CommandError(str(error)) from error
-    print(
-        f"matched {summary['matched']} supported schools ({summary['unmatched']} unmatched), total score "
-        f"{summary['total_score']:f}; wrote {args.out}",
-        file=sys.stderr,
-    )
+    if "groups" in summary:
+        described = (
+            f"{summary['groups']} peer clusters of {summary['schools_grouped']} schools "
+            f"({summary['ungrouped']} ungrouped), objective {summary['objective']:f}, "
+            f"gap {summary['gap']:.2%}"
+        )
+    else:
+        described = (
+            f"matched {summary['matched']} schools ({summary['unmatched']} unmatched), "
+            f"total score {summary['total_score']:f}"
+        )
+    print(f"{described}; wrote {args.out}", file=sys.stderr)
     matchfile.emit_summary(summary)
     return 0
 
@@ -523,6 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--mode", choices=["vertical", "clusters", "organisations"], help="with --schools")
     match.add_argument("--organisations", metavar="O.csv", help="organisations, with --mode organisations")
     match.add_argument("--out", required=True, metavar="R.csv", help="file to write the matched pairs to")
+    from interschool import matchschools
+
+    matchschools.add_arguments(match)
     match.set_defaults(func=cmd_match_file)
     return parser
 

@@ -406,12 +406,11 @@ def run_pairs_mode(
 
 def run_schools_mode(args: argparse.Namespace) -> Summary:
     """Match from a school file by the scores Interschool computes (vertical, clusters, organisations)."""
-    raise MatchFileError(
-        None,
-        None,
-        None,
-        "--schools: matching from a school file is not available yet; use --leaders with --pairs",
-    )
+    from interschool.matchschools import run_schools_mode as run
+
+    inputs = [p for p in (args.schools, args.organisations, args.forbidden, args.ties) if p]
+    _refuse_overwriting_inputs(args.out, inputs)
+    return run(args)
 
 
 def _refuse_overwriting_inputs(

@@ -45,18 +45,27 @@ def test_pure_packages_never_import_django_or_the_web_layers(folder):
     assert not offenders, f"these modules must stay free of Django: {offenders}"
 
 
-def test_match_file_module_imports_only_the_standard_library_numpy_and_algorithms():
+@pytest.mark.parametrize("name", ["matchfile", "matchschools"])
+def test_match_file_modules_import_only_the_standard_library_numpy_and_pure_packages(name):
     """``interschool match-file`` must run where there is no database and no Django settings."""
-    modules = imported_modules(PACKAGE / "matchfile.py")
+    modules = imported_modules(PACKAGE / f"{name}.py")
+    pure = (
+        "interschool.algorithms",
+        "interschool.synthetic",
+        "interschool.matchfile",
+        "interschool.matchschools",
+    )
     outside = {
         m
         for m in modules
-        if m.split(".")[0] not in {*sys.stdlib_module_names, "numpy"}
-        and not m.startswith("interschool.algorithms")
+        if m.split(".")[0] not in {*sys.stdlib_module_names, "numpy"} and not m.startswith(pure)
     }
-    assert not outside, f"interschool/matchfile.py must stay free of Django and the web layers: {outside}"
-    # Indirect imports count too: loading the module must not load Django.
-    check = "import sys, interschool.matchfile; sys.exit('django' in sys.modules)"
+    assert not outside, f"interschool/{name}.py must stay free of Django and the web layers: {outside}"
+    # Indirect imports count too: loading the module and the solvers must not load Django.
+    check = (
+        f"import sys, interschool.{name}, interschool.algorithms.matching.vertical, "
+        "interschool.algorithms.matching.peers; sys.exit('django' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", check], check=False).returncode == 0
 
 

@@ -460,7 +460,7 @@ def test_an_unwritable_output_is_reported(capsys, tmp_path):
         (["--schools", "S.csv", "--mode", "diagonal", "--out", "R.csv"], "--mode"),
         (
             ["--schools", "S.csv", "--mode", "vertical", "--out", "R.csv"],
-            "--schools: matching from a school file",
+            "S.csv: cannot read the file",
         ),
         (["--leaders", "L.csv", "--pairs", "P.csv", "--out", "P.csv"], "--out: P.csv is also an input file"),
     ],

@@ -182,7 +182,7 @@ class MatchingRules:
                 f"group sizes must satisfy 2 ≤ min ≤ max, not {self.min_group_size}..{self.max_group_size}"
             )
         if not self.time_limit_s > 0:
-            raise MatchingInputError(f"the time limit must be positive, not {self.time_limit_s}")
+            raise MatchingInputError(f"time_limit_s must be positive, not {self.time_limit_s}")
         share = self.cross_community_share
         if share is not None and not 0 <= share <= 1:
             raise MatchingInputError(f"cross_community_share must be between 0 and 1, not {share}")
