@@ -20,6 +20,7 @@ Like :mod:`interschool.matchfile`, this module imports no Django.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import re
@@ -59,6 +60,7 @@ ROLES = ("leader", "supported", "none")
 PERCENTILE_YEARS = 3  # latest published outcome values averaged for a school's percentile
 
 _OUTCOME = re.compile(r"outcome_(\d{4})")
+_KNOWN_DOMAINS = frozenset(SUPPORT_DOMAINS)
 
 
 # Options of the school modes: (flag, destination, type, default, help). --help and docs/matching.md
@@ -157,13 +159,20 @@ def _boolean(path: str, line: int, column: str, text: str) -> bool:
 
 
 def _domains(path: str, line: int, column: str, text: str) -> frozenset[str]:
-    codes = frozenset(c.strip() for c in text.split(";") if c.strip())
-    unknown = sorted(codes - set(SUPPORT_DOMAINS))
-    if unknown:
+    codes = _domain_set(text)
+    if codes is None:
+        unknown = sorted({c.strip() for c in text.split(";") if c.strip()} - set(SUPPORT_DOMAINS))
         raise MatchFileError(
             path, line, column, f"unknown support domain {unknown[0]!r}; use {', '.join(SUPPORT_DOMAINS)}"
         )
     return codes
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain_set(text: str) -> frozenset[str] | None:
+    """The support domains of a ``;``-separated cell, or None if one is unknown (cells repeat a lot)."""
+    codes = frozenset(c.strip() for c in text.split(";") if c.strip())
+    return None if codes - _KNOWN_DOMAINS else codes
 
 
 def _optional(table: Table, name: str) -> int | None:
@@ -203,7 +212,7 @@ def read_schools(path: str, *, roles: bool, capacity: int | None = None) -> list
         n = col[name]
         return "" if n is None else fields[n]
 
-    schools: list[School] = []
+    records: list[dict[str, Any]] = []
     means: list[float | None] = []
     indicators: list[str] = []
     directions: list[bool] = []
@@ -249,11 +258,11 @@ def read_schools(path: str, *, roles: bool, capacity: int | None = None) -> list
         means.append(sum(values) / len(values) if values else None)  # type: ignore[arg-type]
         indicators.append(cell(fields, "indicator").strip())
         directions.append(cell(fields, "higher_is_better").strip().lower() != "false")
-        schools.append(
-            School(
-                school_id,
-                lat,
-                lon,
+        records.append(
+            dict(
+                id=school_id,
+                latitude=lat,
+                longitude=lon,
                 phase=phase,
                 community=cell(fields, "community").strip(),
                 district=cell(fields, "district").strip(),
@@ -268,15 +277,7 @@ def read_schools(path: str, *, roles: bool, capacity: int | None = None) -> list
             )
         )
     percentiles = outcome_percentiles(indicators, means, directions)
-    return [_with_performance(s, p) for s, p in zip(schools, percentiles, strict=True)]
-
-
-def _with_performance(school: School, performance: float | None) -> School:
-    if performance is None:
-        return school
-    from dataclasses import replace
-
-    return replace(school, performance=performance)
+    return [School(**r, performance=p) for r, p in zip(records, percentiles, strict=True)]
 
 
 def read_organisations(path: str) -> list[Organisation]:

@@ -135,8 +135,9 @@ def candidate_pairs(
     # Pairs in which one side cannot be placed: only online, ranked by score since distance is unknown.
     unplaced_pool = lp[~left.located[lp] & search.provider_online[lp]]
     all_online_pool = lp[search.provider_online[lp]]
+    located = right.located
     for r in rr[search.receiver_online[rr]].tolist():
-        pool = all_online_pool if not right.located[r] else unplaced_pool
+        pool = unplaced_pool if located[r] else all_online_pool
         if len(pool):
             parts.append(_best_by_score(left, right, pool, r, k, eligible, score))
     excluded = rr[~right.located[rr] & ~search.receiver_online[rr]]

@@ -46,6 +46,7 @@ cross_community  0.000000
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -284,7 +285,7 @@ class SchoolTable:
             needs=np.zeros(n, dtype=np.int64),
         )
 
-    @property
+    @functools.cached_property
     def located(self) -> BoolArray:
         return ~(np.isnan(self.latitude) | np.isnan(self.longitude))
 
@@ -420,14 +421,15 @@ def outcome_percentiles(
     for i, (g, v) in enumerate(zip(groups, values, strict=True)):
         if v is not None and not math.isnan(v):
             members.setdefault(g, []).append(i)
-    from scipy.stats import rankdata
-
     for idx in members.values():
-        oriented = np.array([values[i] if higher_is_better[i] else -values[i] for i in idx])  # type: ignore[operator]
         if len(idx) == 1:
             result[idx[0]] = 0.5
             continue
-        ranks = (rankdata(oriented) - 1) / (len(idx) - 1)
+        oriented = np.array([values[i] if higher_is_better[i] else -values[i] for i in idx])  # type: ignore[operator]
+        # Mean 0-based rank of each distinct value, so tied schools share one percentile.
+        _, inverse, counts = np.unique(oriented, return_inverse=True, return_counts=True)
+        ends = np.cumsum(counts)
+        ranks = ((ends - counts + ends - 1) / 2)[inverse] / (len(idx) - 1)
         for i, r in zip(idx, ranks.tolist(), strict=True):
             result[i] = r
     return result
