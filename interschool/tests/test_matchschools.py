@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +20,8 @@ from interschool.cli import main
 from interschool.matchschools import read_organisations, read_schools
 from interschool.synthetic.region import write_region_csv
 
+from .test_matchfile import run, summary_of
+
 ORG_HEADER = "org_id,kind,capacity,offers,latitude,longitude\n"
 
 
@@ -29,19 +30,6 @@ def region(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("region") / "schools.csv"
     write_region_csv(path, schools=400, years=5, seed=11)
     return path
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["match-file", *args])
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def summary_of(stdout: str) -> dict:
-    return json.loads(stdout.strip().splitlines()[-1], parse_float=Decimal)
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:

@@ -10,7 +10,6 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interschool.algorithms.matching.geo import great_circle_km
 from interschool.algorithms.matching.peers import form_peer_clusters, is_valid_peer_clusters, peer_problems
 from interschool.algorithms.matching.scoring import (
     MatchingRules,
@@ -20,7 +19,7 @@ from interschool.algorithms.matching.scoring import (
     peer_components,
 )
 
-from .test_vertical import regions
+from .test_vertical import km, regions
 
 
 def pair_units(schools, rules, weights) -> dict[tuple[int, int], int]:
@@ -31,14 +30,7 @@ def pair_units(schools, rules, weights) -> dict[tuple[int, int], int]:
         a, b = schools[i], schools[j]
         if not (a.located and b.located) or frozenset((a.id, b.id)) in rules.forbidden:
             continue
-        d = float(
-            great_circle_km(
-                np.array([a.latitude]),
-                np.array([a.longitude]),
-                np.array([b.latitude]),
-                np.array([b.longitude]),
-            )[0]
-        )
+        d = km(a, b)
         if d > rules.max_distance_km:
             continue
         if rules.competition_radius_km > 0 and a.phase == b.phase and d < rules.competition_radius_km:

@@ -266,20 +266,16 @@ def regions(draw, max_schools=12):
     return schools, rules
 
 
+def km(a: School | Organisation, b: School) -> float:
+    """Great-circle distance between two placed points."""
+    return float(
+        great_circle_km(*(np.array([v]) for v in (a.latitude, a.longitude, b.latitude, b.longitude)))[0]
+    )
+
+
 def eligible_by_definition(a: School, b: School, rules: MatchingRules) -> tuple[bool, float]:
     placed = a.located and b.located
-    d = (
-        float(
-            great_circle_km(
-                np.array([a.latitude]),
-                np.array([a.longitude]),
-                np.array([b.latitude]),
-                np.array([b.longitude]),
-            )[0]
-        )
-        if placed
-        else math.nan
-    )
+    d = km(a, b) if placed else math.nan
     if frozenset((a.id, b.id)) in rules.forbidden:
         return False, d
     competes = (placed and d < rules.competition_radius_km) or (
@@ -371,18 +367,7 @@ def test_organisations_equal_brute_force(region, org_specs):
         choices = []
         for n, o in enumerate(organisations):
             placed = o.latitude is not None and b.located
-            d = (
-                float(
-                    great_circle_km(
-                        np.array([o.latitude]),
-                        np.array([o.longitude]),
-                        np.array([b.latitude]),
-                        np.array([b.longitude]),
-                    )[0]
-                )
-                if placed
-                else math.nan
-            )
+            d = km(o, b) if placed else math.nan
             near = placed and d <= rules.max_distance_km
             if (
                 o.offers & b.needs
