@@ -34,6 +34,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/import_bench.py
 	$(BIN)/python benchmarks/pages_bench.py
 	$(BIN)/python benchmarks/pages_bench.py --postgres
+	$(BIN)/python benchmarks/matching_bench.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -377,10 +377,11 @@ def cmd_match_file(args: argparse.Namespace) -> int:
             if value is not None:
                 raise CommandError(f"{option}: only used with --schools")
     try:
-        if args.schools:
-            summary = matchfile.run_schools_mode(args)
-        else:
-            summary = matchfile.run_pairs_mode(args.leaders, args.pairs, args.out)
+        with matchfile.without_cycle_collection():
+            if args.schools:
+                summary = matchfile.run_schools_mode(args)
+            else:
+                summary = matchfile.run_pairs_mode(args.leaders, args.pairs, args.out)
     except matchfile.MatchFileError as error:
         raise CommandError(str(error)) from error
     if "groups" in summary:

@@ -22,7 +22,9 @@ This module imports no Django, so the command runs without a database.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import gc
 import gzip
 import io
 import json
@@ -32,7 +34,7 @@ import secrets
 import sys
 import time
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -411,6 +413,22 @@ def run_schools_mode(args: argparse.Namespace) -> Summary:
     inputs = [p for p in (args.schools, args.organisations, args.forbidden, args.ties) if p]
     _refuse_overwriting_inputs(args.out, inputs)
     return run(args)
+
+
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration of one bulk run.
+
+    Reading a large file creates millions of small objects and no reference cycles; the collector's
+    repeated passes over them cost a quarter of the reading time and free nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _refuse_overwriting_inputs(

@@ -28,6 +28,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from interschool.algorithms.matching.assignment import MAX_CAPACITY
 from interschool.algorithms.matching.exact import MatchingInputError
 from interschool.algorithms.matching.scoring import (
     ORGANISATION_COMPONENTS,
@@ -59,7 +62,7 @@ ORGANISATION_KINDS = ("university", "college", "museum", "library", "business", 
 ROLES = ("leader", "supported", "none")
 PERCENTILE_YEARS = 3  # latest published outcome values averaged for a school's percentile
 
-_OUTCOME = re.compile(r"outcome_(\d{4})")
+_OUTCOME = re.compile(r"outcome_\d{4}")
 _KNOWN_DOMAINS = frozenset(SUPPORT_DOMAINS)
 
 
@@ -147,8 +150,12 @@ def _float(path: str, line: int, column: str, text: str, low: float, high: float
     except ValueError:
         raise MatchFileError(path, line, column, f'"{value}" is not a number') from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise MatchFileError(path, line, column, f"{value} is outside {low:g}..{high:g}")
+        raise MatchFileError(path, line, column, f"{value} is outside {_shown(low)}..{_shown(high)}")
     return number
+
+
+def _shown(bound: float) -> str:
+    return f"{int(bound):,}" if bound == int(bound) else f"{bound:g}"
 
 
 def _boolean(path: str, line: int, column: str, text: str) -> bool:
@@ -175,109 +182,131 @@ def _domain_set(text: str) -> frozenset[str] | None:
     return None if codes - _KNOWN_DOMAINS else codes
 
 
-def _optional(table: Table, name: str) -> int | None:
-    return table.header.index(name) if name in table.header else None
+class _Columns:
+    """A table's cells column by column: each column is checked at once, and only a column with a bad
+    cell is walked again row by row to name it (files are large, bad cells rare)."""
+
+    def __init__(self, path: str, table: Table) -> None:
+        self.path = path
+        self.lines = [line for line, _ in table.rows]
+        width = len(table.header)
+        cells = list(zip(*(fields[:width] for _, fields in table.rows), strict=True)) if table.rows else []
+        self.cells = {name: cells[n] if cells else () for n, name in enumerate(table.header)}
+        self.empty = ("",) * len(self.lines)
+
+    def text(self, name: str) -> Sequence[str]:
+        return self.cells.get(name, self.empty)
+
+    def stripped(self, name: str) -> list[str]:
+        return [v.strip() for v in self.text(name)]
+
+    def floats(
+        self, name: str, low: float, high: float, values: Sequence[str] | None = None
+    ) -> list[float | None]:
+        values = self.text(name) if values is None else values
+        try:
+            numbers = [float(v) if v.strip() else None for v in values]
+            if all(x is None or low <= x <= high for x in numbers):  # NaN fails the comparison too
+                return numbers
+        except ValueError:
+            pass
+        return [
+            _float(self.path, line, name, v, low, high) for line, v in zip(self.lines, values, strict=True)
+        ]
+
+    def choice(self, name: str, allowed: Sequence[str], what: str, default: str = "") -> list[str]:
+        values = [v or default for v in self.stripped(name)]
+        if set(values) <= {*allowed, ""}:
+            return values
+        line, bad = next((ln, v) for ln, v in zip(self.lines, values, strict=True) if v not in allowed and v)
+        raise MatchFileError(self.path, line, name, f'unknown {what} "{bad}"; use {", ".join(allowed)}')
+
+    def booleans(self, name: str) -> list[bool]:
+        values = [v.lower() for v in self.stripped(name)]
+        if set(values) <= {"true", "false", ""}:
+            return [v == "true" for v in values]
+        return [_boolean(self.path, line, name, v) for line, v in zip(self.lines, values, strict=True)]
+
+    def domains(self, name: str) -> list[frozenset[str]]:
+        return [
+            _domains(self.path, line, name, v) for line, v in zip(self.lines, self.text(name), strict=True)
+        ]
+
+    def whole(self, name: str, least: int, most: int) -> list[int | None]:
+        """Whole numbers (``2.0`` counts as 2) from ``least`` to ``most``; empty cells are None."""
+        numbers = self.floats(name, least, most)
+        for line, x, text in zip(self.lines, numbers, self.text(name), strict=True):
+            if x is not None and x != int(x):
+                raise MatchFileError(self.path, line, name, f'"{text.strip()}" is not a whole number')
+        return [None if x is None else int(x) for x in numbers]
+
+    def outcome_means(self, header: Sequence[str]) -> list[float | None]:
+        """Each row's mean of its latest ``PERCENTILE_YEARS`` published outcomes (``s`` and empty skipped)."""
+        years = sorted((m.group(0) for h in header if (m := _OUTCOME.fullmatch(h))), reverse=True)
+        if not years:
+            return [None] * len(self.lines)
+        matrix = np.full((len(self.lines), len(years)), np.nan)
+        for j, name in enumerate(years):
+            published = ["" if v.strip() == "s" else v for v in self.text(name)]
+            column = self.floats(name, -1e12, 1e12, published)
+            matrix[:, j] = [np.nan if x is None else x for x in column]
+        present = ~np.isnan(matrix)
+        latest = present & (np.cumsum(present, axis=1) <= PERCENTILE_YEARS)
+        counts = latest.sum(axis=1)
+        # Rounded so that equal means tie whatever order the floating-point sum took.
+        means = np.round(np.where(latest, matrix, 0.0).sum(axis=1) / np.maximum(counts, 1), 9)
+        return [None if c == 0 else m for m, c in zip(means.tolist(), counts.tolist(), strict=True)]
 
 
 def read_schools(path: str, *, roles: bool, capacity: int | None = None) -> list[School]:
     """The schools of a canonical school CSV, checked cell by cell; ``roles`` requires role and capacity."""
     table = read_table(path, SCHOOL_COLUMNS + (ROLE_COLUMNS if roles else ()))
-    col = {
-        name: _optional(table, name)
-        for name in (
-            "school_id",
-            "latitude",
-            "longitude",
-            "phase",
-            "community",
-            "district",
-            "urban_rural",
-            "enrolment",
-            "ses_index",
-            "accepts_online",
-            "role",
-            "capacity",
-            "strengths",
-            "needs",
-            "indicator",
-            "higher_is_better",
-        )
-    }
-    years = sorted(
-        ((int(m.group(1)), n) for n, h in enumerate(table.header) if (m := _OUTCOME.fullmatch(h))),
-        reverse=True,
-    )
-
-    def cell(fields: list[str], name: str) -> str:
-        n = col[name]
-        return "" if n is None else fields[n]
-
-    records: list[dict[str, Any]] = []
-    means: list[float | None] = []
-    indicators: list[str] = []
-    directions: list[bool] = []
-    seen: dict[str, int] = {}
-    for line, fields in table.rows:
-        school_id = parse_id(path, line, "school_id", fields[col["school_id"]])  # type: ignore[index]
-        if school_id in seen:
-            raise MatchFileError(
-                path, line, "school_id", f'"{school_id}" is listed twice (first on row {seen[school_id]})'
-            )
-        seen[school_id] = line
-        lat = _float(path, line, "latitude", cell(fields, "latitude"), -90, 90)
-        lon = _float(path, line, "longitude", cell(fields, "longitude"), -180, 180)
-        if (lat is None) != (lon is None):
+    c = _Columns(path, table)
+    ids = [parse_id(path, line, "school_id", v) for line, v in zip(c.lines, c.text("school_id"), strict=True)]
+    if len(set(ids)) != len(ids):
+        seen: dict[str, int] = {}
+        for line, school_id in zip(c.lines, ids, strict=True):
+            if school_id in seen:
+                raise MatchFileError(
+                    path, line, "school_id", f'"{school_id}" is listed twice (first on row {seen[school_id]})'
+                )
+            seen[school_id] = line
+    lat, lon = c.floats("latitude", -90, 90), c.floats("longitude", -180, 180)
+    for line, y, x in zip(c.lines, lat, lon, strict=True):
+        if (y is None) != (x is None):
             raise MatchFileError(
                 path,
                 line,
-                "longitude" if lon is None else "latitude",
+                "longitude" if x is None else "latitude",
                 "give both latitude and longitude, or neither",
             )
-        phase = cell(fields, "phase").strip()
-        if phase and phase not in PHASES:
-            raise MatchFileError(path, line, "phase", f'unknown phase "{phase}"; use {", ".join(PHASES)}')
-        role = cell(fields, "role").strip() or "none"
-        if role not in ROLES:
-            raise MatchFileError(path, line, "role", f'unknown role "{role}"; use leader, supported or none')
-        cap_text = cell(fields, "capacity")
-        cap = parse_capacity(path, line, "capacity", cap_text) if cap_text.strip() else 0
-        if capacity is not None and role == "leader":
-            cap = capacity
-        enrolment = _float(path, line, "enrolment", cell(fields, "enrolment"), 0, 10_000_000)
-        if enrolment is not None and enrolment != int(enrolment):
-            raise MatchFileError(
-                path, line, "enrolment", f"{cell(fields, 'enrolment')} is not a whole number"
-            )
-        values = []
-        for year, n in years:
-            text = fields[n].strip()
-            if text and text != "s":
-                values.append(_float(path, line, f"outcome_{year}", text, -1e12, 1e12))
-                if len(values) == PERCENTILE_YEARS:
-                    break
-        means.append(sum(values) / len(values) if values else None)  # type: ignore[arg-type]
-        indicators.append(cell(fields, "indicator").strip())
-        directions.append(cell(fields, "higher_is_better").strip().lower() != "false")
-        records.append(
-            dict(
-                id=school_id,
-                latitude=lat,
-                longitude=lon,
-                phase=phase,
-                community=cell(fields, "community").strip(),
-                district=cell(fields, "district").strip(),
-                urban_rural=cell(fields, "urban_rural").strip(),
-                enrolment=None if enrolment is None else int(enrolment),
-                ses_index=_float(path, line, "ses_index", cell(fields, "ses_index"), 0, 100),
-                accepts_online=_boolean(path, line, "accepts_online", cell(fields, "accepts_online")),
-                role=role,
-                capacity=cap,
-                strengths=_domains(path, line, "strengths", cell(fields, "strengths")),
-                needs=_domains(path, line, "needs", cell(fields, "needs")),
-            )
+    role = c.choice("role", ROLES, "role", default="none")
+    caps = [0 if x is None else x for x in c.whole("capacity", 0, MAX_CAPACITY)]
+    if capacity is not None:
+        caps = [capacity if r == "leader" else k for r, k in zip(role, caps, strict=True)]
+    higher = [v.lower() != "false" for v in c.stripped("higher_is_better")]
+    percentiles = outcome_percentiles(c.stripped("indicator"), c.outcome_means(table.header), higher)
+    return [
+        School(*fields)
+        for fields in zip(
+            ids,
+            lat,
+            lon,
+            c.choice("phase", PHASES, "phase"),
+            c.stripped("community"),
+            c.stripped("district"),
+            c.stripped("urban_rural"),
+            c.whole("enrolment", 0, 10_000_000),
+            c.floats("ses_index", 0, 100),
+            c.booleans("accepts_online"),
+            role,
+            caps,
+            c.domains("strengths"),
+            c.domains("needs"),
+            percentiles,
+            strict=True,
         )
-    percentiles = outcome_percentiles(indicators, means, directions)
-    return [School(**r, performance=p) for r, p in zip(records, percentiles, strict=True)]
+    ]
 
 
 def read_organisations(path: str) -> list[Organisation]:

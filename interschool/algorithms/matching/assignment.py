@@ -366,6 +366,7 @@ def solve_assignment_lp(problem: AssignmentProblem) -> AssignmentSolution:
     by_leader = csr_array((np.ones(n), (problem.pair_leader, cols)), shape=(len(problem.leader_ids), n))
     a_ub = vstack([by_supported, by_leader]).tocsr()
     b_ub = np.concatenate([np.ones(len(problem.supported_ids)), problem.capacities.astype(float)])
+
     def vertex(phase: int, **lp: Any) -> NDArray[np.float64]:
         for method in ("highs-ipm", "highs-ds"):
             result = linprog(A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method=method, **lp)
