@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
+from pykdtree.kdtree import KDTree
 
 from .geo import chord_of_km, great_circle_km, unit_vectors
 
@@ -90,7 +90,7 @@ def nearest_eligible(
         return Candidates.empty()
     if pool_xyz is None:
         pool_xyz = unit_vectors(pool_lat, pool_lon)
-    tree = cKDTree(pool_xyz)
+    tree = KDTree(np.ascontiguousarray(pool_xyz, dtype=np.float64))
     query_xyz = unit_vectors(receivers_lat, receivers_lon)
     bound = np.inf if radius_km is None else chord_of_km(radius_km) * (1 + 1e-9) + 1e-12
     size = len(pool)
@@ -101,8 +101,8 @@ def nearest_eligible(
     found_d: list[FloatArray] = []
     truncated: list[IntArray] = []
     while len(todo):
-        _, idx = tree.query(query_xyz[todo], k=width, distance_upper_bound=bound)
-        idx = idx.reshape(len(todo), width)
+        _, found = tree.query(np.ascontiguousarray(query_xyz[todo]), k=width, distance_upper_bound=bound)
+        idx = found.astype(np.int64).reshape(len(todo), width)
         present = idx < size
         rows, cols = np.nonzero(present)
         prov = pool[idx[rows, cols]]
