@@ -125,15 +125,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--forbidden", metavar="F.csv", help="school_a,school_b: pairs never to form")
     group.add_argument("--ties", metavar="T.csv", help="school_a,school_b,value: earlier ties, value −1 to 1")
     for flag, dest, kind, text in RULE_OPTIONS:
+        metavar = "KM" if dest.endswith("_km") else "SECONDS" if dest.endswith("_s") else "N"
         group.add_argument(
-            flag, dest=dest, type=kind, metavar="X", help=f"{text} (default {_rule_default(dest)})"
+            flag, dest=dest, type=kind, metavar=metavar, help=f"{text} (default {_rule_default(dest)})"
         )
     for flag, dest, text in WEIGHT_OPTIONS:
         group.add_argument(
             flag,
             dest=f"weight_{dest}",
             type=float,
-            metavar="W",
+            metavar="KM" if dest.endswith("_km") else "W",
             help=f"{text} (default {_weight_default(dest)})",
         )
 
