@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from interschool.algorithms.matching.assignment import MAX_CAPACITY, AssignmentProblem, solve_assignment
-from interschool.algorithms.matching.exact import MatchingInputError, ScorePrecisionError
+from interschool.algorithms.matching.exact import MatchingInputError, ScorePrecisionError, decimal_places
 
 LEADER_COLUMNS = ("leader_id", "capacity")
 PAIR_COLUMNS = ("leader_id", "supported_id", "score")
@@ -236,18 +236,6 @@ def parse_score(path: str | os.PathLike[str], line: int, column: str, text: str)
             f"{_quoted(text)} needs more than {MAX_SCORE_DIGITS} digits, too many to be optimised exactly",
         )
     return number
-
-
-def decimal_places(number: Decimal) -> int:
-    """Decimal places needed to write ``number`` exactly, computed without a context (so never rounded)."""
-    _, digits, exponent = number.as_tuple()
-    if not isinstance(exponent, int):
-        raise ValueError(f"{number} is not a finite number")
-    written = "".join(map(str, digits))
-    significant = written.rstrip("0")
-    if not significant:
-        return 0
-    return max(0, -(exponent + len(written) - len(significant)))
 
 
 def _quoted(text: str) -> str:

@@ -11,10 +11,9 @@ only for receivers whose nearest providers are mostly ineligible.
 
 Examples
 --------
->>> from .geo import unit_vectors
 >>> lat, lon = np.array([52.0, 52.0, 52.0]), np.array([0.0, 0.01, 0.5])
 >>> found = nearest_eligible(
-...     pool=np.array([1, 2]), pool_xyz=unit_vectors(lat[1:], lon[1:]), pool_lat=lat[1:], pool_lon=lon[1:],
+...     pool=np.array([1, 2]), pool_lat=lat[1:], pool_lon=lon[1:],
 ...     receivers=np.array([0]), receivers_lat=lat[:1], receivers_lon=lon[:1],
 ...     k=1, radius_km=50.0, eligible=lambda p, r, d: np.ones(len(p), dtype=bool),
 ... )
@@ -69,7 +68,6 @@ class Candidates:
 def nearest_eligible(
     *,
     pool: IntArray,
-    pool_xyz: FloatArray | None = None,
     pool_lat: FloatArray,
     pool_lon: FloatArray,
     receivers: IntArray,
@@ -88,9 +86,7 @@ def nearest_eligible(
     """
     if len(pool) == 0 or len(receivers) == 0 or k <= 0:
         return Candidates.empty()
-    if pool_xyz is None:
-        pool_xyz = unit_vectors(pool_lat, pool_lon)
-    tree = KDTree(np.ascontiguousarray(pool_xyz, dtype=np.float64))
+    tree = KDTree(np.ascontiguousarray(unit_vectors(pool_lat, pool_lon), dtype=np.float64))
     query_xyz = unit_vectors(receivers_lat, receivers_lon)
     bound = np.inf if radius_km is None else chord_of_km(radius_km) * (1 + 1e-9) + 1e-12
     size = len(pool)

@@ -251,8 +251,7 @@ class ClusterProblem:
         id_tuple = tuple(ids)
         index = {school: n for n, school in enumerate(id_tuple)}
         pair_list = list(pairs)
-        grid = ScoreGrid.for_scores(score for _, _, score in pair_list)
-        units = grid.units_of(score for _, _, score in pair_list)
+        grid, units = ScoreGrid.fit([score for _, _, score in pair_list])
         edge_i, edge_j = [], []
         seen: dict[tuple[int, int], int] = {}
         for n, (a, b, _) in enumerate(pair_list):

@@ -8,11 +8,9 @@ working on integers finds the true optimum. A float is read as the shortest deci
 
 Examples
 --------
->>> grid = ScoreGrid.for_scores(["1.5", Decimal("0.25"), 3])
->>> grid.places, grid.scale
-(2, 100)
->>> grid.units_of(["1.5", Decimal("0.25"), 3])
-[150, 25, 300]
+>>> grid, units = ScoreGrid.fit(["1.5", Decimal("0.25"), 3])
+>>> grid.places, grid.scale, units
+(2, 100, [150, 25, 300])
 >>> grid.score_of(425)
 Decimal('4.25')
 """
@@ -58,11 +56,18 @@ def as_decimal(score: Score) -> Decimal:
 
 
 def decimal_places(value: Decimal) -> int:
-    """Number of decimal places needed to write ``value`` exactly (``Decimal('1.50')`` needs 1)."""
-    exponent = value.normalize().as_tuple().exponent
+    """Decimal places needed to write ``value`` exactly (``Decimal('1.50')`` needs 1).
+
+    Computed from the digits, without a decimal context, so a long number is never rounded first.
+    """
+    _, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         raise MatchingInputError(f"score {value} is not a finite number")
-    return max(0, -exponent)
+    written = "".join(map(str, digits))
+    significant = written.rstrip("0")
+    if not significant:
+        return 0
+    return max(0, -(exponent + len(written) - len(significant)))
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,6 @@ class ScoreGrid:
         return 10**self.places
 
     @classmethod
-    def for_scores(cls, scores: Iterable[Score]) -> ScoreGrid:
-        return cls(max((decimal_places(as_decimal(s)) for s in scores), default=0))
-
-    @classmethod
     def fit(cls, scores: Sequence[Score]) -> tuple[ScoreGrid, list[int]]:
         """The grid of ``scores`` and each score in its units, reading every score once.
 
@@ -88,22 +89,23 @@ class ScoreGrid:
         """
         values = [as_decimal(s) for s in scores]
         grid = cls(max((decimal_places(v) for v in values), default=0))
-        return grid, [int(v.scaleb(grid.places)) for v in values]
-
-    def units_of(self, scores: Iterable[Score]) -> list[int]:
-        """Each score as an integer number of grid units (exact: the grid fits every score)."""
-        scale = self.scale
-        units = []
-        for s in scores:
-            scaled = as_decimal(s) * scale
-            if scaled != scaled.to_integral_value():
-                raise ScorePrecisionError(f"score {s!r} has more than {self.places} decimal places")
-            units.append(int(scaled))
-        return units
+        return grid, [_units(v, grid.places) for v in values]
 
     def score_of(self, units: int) -> Decimal:
         """The exact decimal score of an integer number of units."""
         return Decimal(units).scaleb(-self.places)
+
+
+def _units(value: Decimal, places: int) -> int:
+    """``value × 10**places`` as an integer, from the digits: Decimal arithmetic would round to the
+    context's 28 digits. ``places`` is at least the value's decimal places, so any dropped digits are 0."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise MatchingInputError(f"score {value} is not a finite number")
+    number = int("".join(map(str, digits)) or "0")
+    shift = exponent + places
+    number = number * 10**shift if shift >= 0 else number // 10**-shift
+    return -number if sign else number
 
 
 def check_total_fits(units: Sequence[int] | Iterable[int], count: int, what: str = "scores") -> None:

@@ -8,8 +8,8 @@ Examples
 --------
 >>> round(float(great_circle_km(np.array([51.5]), np.array([-0.13]), np.array([48.86]), np.array([2.35]))[0]))
 343
->>> round(float(km_of_chord(chord_of_km(100.0))), 6)
-100.0
+>>> round(chord_of_km(6371.0088 * np.pi / 3), 6)  # 60° of arc: the chord equals the radius
+1.0
 """
 
 from __future__ import annotations
@@ -33,11 +33,6 @@ def chord_of_km(km: float) -> float:
     """Chord length on the unit sphere for a great-circle distance in km (capped at half the globe)."""
     angle = min(km / EARTH_RADIUS_KM, np.pi)
     return float(2 * np.sin(angle / 2))
-
-
-def km_of_chord(chord: FloatArray | float) -> FloatArray:
-    """Great-circle distance in km for chord lengths on the unit sphere."""
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.clip(np.asarray(chord) / 2, 0, 1)), dtype=np.float64)
 
 
 def great_circle_km(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2: FloatArray) -> FloatArray:

@@ -88,6 +88,28 @@ def values_at(keys: IntArray, table_keys: IntArray, table_values: FloatArray) ->
     return out
 
 
+class PairHistory:
+    """The rules' forbidden pairs and earlier ties, looked up for pairs of table rows (``left[a]``,
+    ``right[b]``) with one sorted-array search each, in either order of the ids."""
+
+    def __init__(
+        self,
+        forbidden: Iterable[frozenset[str]],
+        ties: Mapping[frozenset[str], float],
+        left: SchoolTable,
+        right: SchoolTable,
+    ) -> None:
+        self.width = len(right.ids)
+        self._forbidden, _ = lookup_pairs(forbidden, left, right)
+        self._tie_keys, self._tie_values = lookup_pairs(ties, left, right)
+
+    def forbidden(self, a: IntArray, b: IntArray) -> BoolArray:
+        return np.isin(pair_keys(a, b, self.width), self._forbidden)
+
+    def ties(self, a: IntArray, b: IntArray) -> FloatArray:
+        return values_at(pair_keys(a, b, self.width), self._tie_keys, self._tie_values)
+
+
 def distances(left: SchoolTable, a: IntArray, right: SchoolTable, b: IntArray) -> FloatArray:
     return great_circle_km(left.latitude[a], left.longitude[a], right.latitude[b], right.longitude[b])
 

@@ -38,9 +38,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .clusters import ClusterProblem, ClusterSolution, clustering_problems, form_clusters
-from .pairing import Search, candidate_pairs, distances, lookup_pairs, pair_keys, values_at
+from .pairing import PairHistory, Search, candidate_pairs, distances, pair_keys
 from .scoring import MatchingRules, School, SchoolTable, ScoreWeights, peer_components
-from .vertical import GRID, _check_schools, _competes
+from .vertical import GRID, check_schools, competition_test
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -64,19 +64,18 @@ def peer_cluster_problem(
     """The cluster problem of ``schools``: candidate peer edges with exact scores; plus the schools
     for which ``k`` cut off an eligible peer and those excluded for want of coordinates."""
     rules, weights = rules or MatchingRules(), weights or ScoreWeights()
-    _check_schools(schools)
+    check_schools(schools)
     table = SchoolTable.of(schools)
     width = len(table.ids)
-    forbidden, _ = lookup_pairs(rules.forbidden, table, table)
-    tie_keys, tie_values = lookup_pairs(rules.ties, table, table)
-    competes = _competes(table, rules)
+    history = PairHistory(rules.forbidden, rules.ties, table, table)
+    competes = competition_test(table, rules)
 
     def eligible(a: IntArray, b: IntArray, d: FloatArray) -> NDArray[np.bool_]:
-        return (a != b) & ~competes(a, b, d) & ~np.isin(pair_keys(a, b, width), forbidden)
+        return (a != b) & ~competes(a, b, d) & ~history.forbidden(a, b)
 
     def score(a: IntArray, b: IntArray, d: FloatArray) -> IntArray:
-        ties = values_at(pair_keys(a, b, width), tie_keys, tie_values)
-        return np.sum(list(peer_components(table, a, b, d, weights, ties).values()), axis=0).astype(np.int64)
+        parts = peer_components(table, a, b, d, weights, history.ties(a, b))
+        return np.sum(list(parts.values()), axis=0).astype(np.int64)
 
     everyone = np.arange(width)
     search = Search(
@@ -138,7 +137,7 @@ def peer_problems(
     found = clustering_problems(result.problem, result.solution)
     table = SchoolTable.of(schools)
     index = {s: n for n, s in enumerate(table.ids)}
-    competes = _competes(table, rules)
+    competes = competition_test(table, rules)
     for group in result.solution.groups:
         members = [index[m] for m in group.members]
         a = np.array([x for n, x in enumerate(members) for y in members[n + 1 :]], dtype=np.int64)

@@ -236,17 +236,10 @@ class SchoolTable:
     needs: IntArray
 
     @classmethod
-    def of(
-        cls,
-        schools: Sequence[School],
-        domains: Vocabulary | None = None,
-        categories: Mapping[str, Vocabulary] | None = None,
-    ) -> SchoolTable:
-        """Columns of ``schools``; share ``domains`` and ``categories`` between tables that are compared."""
+    def of(cls, schools: Sequence[School], domains: Vocabulary | None = None) -> SchoolTable:
+        """Columns of ``schools``; pass the same ``domains`` to tables whose masks are compared."""
         domains = domains or Vocabulary()
-        cats = dict(categories or {})
-        for name in ("phase", "community", "district", "setting"):
-            cats.setdefault(name, Vocabulary())
+        cats = {name: Vocabulary() for name in ("phase", "community", "district", "setting")}
         return cls(
             ids=tuple(s.id for s in schools),
             latitude=_floats(s.latitude for s in schools),
@@ -278,7 +271,7 @@ class SchoolTable:
             setting=missing,
             enrolment=np.full(n, np.nan),
             ses=np.full(n, np.nan),
-            online=np.isnan(_floats(o.latitude for o in organisations)),
+            online=np.ones(n, dtype=bool),  # organisations are taken to work online too
             capacity=np.fromiter((o.capacity for o in organisations), dtype=np.int64, count=n),
             performance=np.full(n, np.nan),
             strengths=np.fromiter((domains.mask(o.offers) for o in organisations), dtype=np.int64, count=n),
@@ -300,17 +293,6 @@ def _units(values: FloatArray, weight: float) -> IntArray:
 
 def _popcount(bits: IntArray) -> IntArray:
     return np.bitwise_count(bits).astype(np.int64)
-
-
-def tie_values(
-    ties: Mapping[frozenset[str], float], a_ids: Sequence[str], b_ids: Sequence[str], a: IntArray, b: IntArray
-) -> FloatArray:
-    """Earlier-tie values of the pairs (a[i], b[i]); 0 where the two have no recorded tie."""
-    values = np.zeros(len(a))
-    if ties:
-        for n, (i, j) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
-            values[n] = ties.get(frozenset((a_ids[i], b_ids[j])), 0.0)
-    return values
 
 
 def _context(

@@ -54,7 +54,7 @@ from .assignment import (
     solve_assignment,
 )
 from .exact import MatchingInputError, ScoreGrid
-from .pairing import PairTest, Search, candidate_pairs, distances, lookup_pairs, pair_keys, values_at
+from .pairing import PairHistory, PairTest, Search, candidate_pairs, distances
 from .scoring import (
     PLACES,
     MatchingRules,
@@ -120,7 +120,9 @@ class MatchResult:
         return self.solution.total_score
 
 
-def _competes(table: SchoolTable, rules: MatchingRules) -> PairTest:
+def competition_test(table: SchoolTable, rules: MatchingRules) -> PairTest:
+    """Which pairs of ``table`` rows compete: same phase, closer than the competition radius (or, where
+    a distance is unknown, in the same district)."""
     radius = rules.competition_radius_km
 
     def competes(a: IntArray, b: IntArray, d: FloatArray) -> NDArray[np.bool_]:
@@ -134,7 +136,9 @@ def _competes(table: SchoolTable, rules: MatchingRules) -> PairTest:
     return competes
 
 
-def _check_schools(schools: Sequence[School]) -> None:
+def check_schools(schools: Sequence[School]) -> None:
+    """Raise :class:`MatchingInputError` naming the first school with an id, role, capacity,
+    coordinates or percentile that cannot be right."""
     seen: set[str] = set()
     for s in schools:
         if not s.id:
@@ -159,22 +163,19 @@ def match_vertical(
     """Match supported schools to leader schools, exactly (most matched, then highest total score)."""
     started = time.perf_counter()
     rules, weights = rules or MatchingRules(), weights or ScoreWeights()
-    _check_schools(schools)
+    check_schools(schools)
     table = SchoolTable.of(schools)
     roles = np.array([s.role for s in schools])
     leaders = np.flatnonzero(roles == "leader")
     supported = np.flatnonzero(roles == "supported")
-    forbidden, _ = lookup_pairs(rules.forbidden, table, table)
-    tie_keys, tie_values = lookup_pairs(rules.ties, table, table)
-    width = len(table.ids)
-    competes = _competes(table, rules)
+    history = PairHistory(rules.forbidden, rules.ties, table, table)
+    competes = competition_test(table, rules)
 
     def eligible(a: IntArray, b: IntArray, d: FloatArray) -> NDArray[np.bool_]:
-        return ~competes(a, b, d) & ~np.isin(pair_keys(a, b, width), forbidden)
+        return ~competes(a, b, d) & ~history.forbidden(a, b)
 
     def components(a: IntArray, b: IntArray, d: FloatArray) -> dict[str, IntArray]:
-        ties = values_at(pair_keys(a, b, width), tie_keys, tie_values)
-        return vertical_components(table, a, table, b, d, weights, ties)
+        return vertical_components(table, a, table, b, d, weights, history.ties(a, b))
 
     search = Search(
         providers=leaders[table.capacity[leaders] > 0],
@@ -215,7 +216,7 @@ def match_organisations(
     """
     started = time.perf_counter()
     rules, weights = rules or MatchingRules(), weights or ScoreWeights()
-    _check_schools(schools)
+    check_schools(schools)
     seen: set[str] = set()
     for o in organisations:
         if not o.id or o.id in seen:
@@ -226,16 +227,13 @@ def match_organisations(
     table = SchoolTable.of(schools, domains)
     orgs = SchoolTable.of_organisations(organisations, domains)
     wanting = np.flatnonzero(table.needs != 0)
-    forbidden, _ = lookup_pairs(rules.forbidden, orgs, table)
-    tie_keys, tie_values = lookup_pairs(rules.ties, orgs, table)
-    width = len(table.ids)
+    history = PairHistory(rules.forbidden, rules.ties, orgs, table)
 
     def eligible(a: IntArray, b: IntArray, d: FloatArray) -> NDArray[np.bool_]:
-        return ((orgs.strengths[a] & table.needs[b]) != 0) & ~np.isin(pair_keys(a, b, width), forbidden)
+        return ((orgs.strengths[a] & table.needs[b]) != 0) & ~history.forbidden(a, b)
 
     def components(a: IntArray, b: IntArray, d: FloatArray) -> dict[str, IntArray]:
-        ties = values_at(pair_keys(a, b, width), tie_keys, tie_values)
-        return organisation_components(orgs, a, table, b, d, weights, ties)
+        return organisation_components(orgs, a, table, b, d, weights, history.ties(a, b))
 
     all_orgs = np.arange(len(orgs.ids))
     search = Search(
@@ -383,7 +381,7 @@ def match_problems(
             a, b = np.array([index[leader.id]]), np.array([index[school.id]])
             d = distances(table, a, table, b)
             online_ok = leader.accepts_online and school.accepts_online
-            if _competes(table, rules)(a, b, d)[0]:
+            if competition_test(table, rules)(a, b, d)[0]:
                 found.append(f"{label}: the two schools compete")
             parts = vertical_components(table, a, table, b, d, weights, np.array([tie]))
         else:
