@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "interschool.core",
     "interschool.registry",
+    "interschool.partnerships",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
     path("n/<slug:network_slug>/", include("interschool.registry.urls")),
+    path("n/<slug:network_slug>/partnerships/", include("interschool.partnerships.urls")),
     path("", include("interschool.core.urls")),
 ]

@@ -1,0 +1,14 @@
+"""Stub: filled in by its owner."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+
+
+def _stub(request: HttpRequest, network_slug: str, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+urlpatterns = [
+    path("<int:pk>/plan/", _stub, name="partnership_plan"),
+    path("<int:pk>/maturity/", _stub, name="partnership_maturity"),
+]
