@@ -3,8 +3,8 @@
 What a member of the network may do with a partnership (``access_of``):
 
 * network administrators see everything, change everything and approve (``ADMIN``);
-* school leaders and coordinators of a member organisation, and the partnership's named coordinators,
-  edit it, its plan, assessments and log (``EDIT``);
+* school leaders and coordinators of a member organisation, the partnership's named coordinators and
+  whoever proposed it (while their role may propose) edit it, its plan, assessments and log (``EDIT``);
 * teachers and external partners of a member organisation read it in full (``READ``);
 * researchers read it in full with organisations replaced by stable codes and people's names left out
   (``READ``, pseudonymised);
@@ -17,6 +17,8 @@ school itself (``can_consent``), never on someone's behalf.
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -80,6 +82,23 @@ class PartnershipAccess:
     def can_consent(self, member: PartnershipMember) -> bool:
         return can_consent(self.membership, member)
 
+    @property
+    def shown_name(self) -> str:
+        """The partnership's name; pseudonymised, member names inside it are replaced by their codes."""
+        if not self.pseudonymous:
+            return self.partnership.name
+        members = [(m.organisation_id, m.organisation.name) for m in _members(self.partnership)]
+        return pseudonymised_text(self.partnership.name, self.membership.network_id, members)
+
+
+def pseudonymised_text(text: str, network_id: int, organisations: Iterable[tuple[int, str]]) -> str:
+    """``text`` with every organisation name it contains replaced by the organisation's stable code."""
+    codes = {name: pseudonym(network_id, pk) for pk, name in organisations if name}
+    if not codes or not text:
+        return text
+    pattern = re.compile("|".join(re.escape(name) for name in sorted(codes, key=len, reverse=True)))
+    return pattern.sub(lambda match: codes[match.group(0)], text)
+
 
 def can_consent(membership: Membership, member: PartnershipMember) -> bool:
     return (
@@ -99,15 +118,19 @@ def access_of(membership: Membership, partnership: Partnership) -> PartnershipAc
     else:
         member_ids = {m.organisation_id for m in _members(partnership)}
         in_member = membership.organisation_id is not None and membership.organisation_id in member_ids
-        if in_member and role in (Role.SCHOOL_LEADER, Role.COORDINATOR):
-            level = Level.EDIT
-        elif PartnershipPerson.objects.filter(
-            partnership=partnership, user_id=membership.user_id, role=v.PersonRole.COORDINATOR
-        ).exists():
+        proposer = partnership.proposed_by_id == membership.user_id and role in CAN_PROPOSE
+        leads = in_member and role in (Role.SCHOOL_LEADER, Role.COORDINATOR)
+        if leads or proposer or _named_coordinator(membership, partnership):
             level = Level.EDIT
         elif in_member:
             level = Level.READ
     return PartnershipAccess(membership, partnership, level, pseudonymous=role == Role.RESEARCHER)
+
+
+def _named_coordinator(membership: Membership, partnership: Partnership) -> bool:
+    return PartnershipPerson.objects.filter(
+        partnership=partnership, user_id=membership.user_id, role=v.PersonRole.COORDINATOR
+    ).exists()
 
 
 def _members(partnership: Partnership) -> list[PartnershipMember]:
@@ -121,6 +144,47 @@ def partnership_list_for_user(user: AnyUser, slug: str) -> tuple[Membership, Que
     """Every partnership of the network (others see each one's summary only)."""
     membership = network_membership_for_user(user, slug)
     return membership, Partnership.objects.filter(network=membership.network)
+
+
+def levels_of(membership: Membership, partnership_ids: Iterable[int]) -> dict[int, Level]:
+    """The level ``access_of`` gives on each of ``partnership_ids``, in at most two queries (for lists)."""
+    ids = list(partnership_ids)
+    if membership.role == Role.ADMIN:
+        return dict.fromkeys(ids, Level.ADMIN)
+    if membership.role == Role.RESEARCHER:
+        return dict.fromkeys(ids, Level.READ)
+    member_of: set[int] = set()
+    if membership.organisation_id is not None:
+        member_of = set(
+            PartnershipMember.objects.filter(
+                partnership_id__in=ids, organisation_id=membership.organisation_id
+            )
+            .order_by()
+            .values_list("partnership_id", flat=True)
+        )
+    coordinating = set(
+        PartnershipPerson.objects.filter(
+            partnership_id__in=ids, user_id=membership.user_id, role=v.PersonRole.COORDINATOR
+        )
+        .order_by()
+        .values_list("partnership_id", flat=True)
+    )
+    if membership.role in CAN_PROPOSE:
+        coordinating |= set(
+            Partnership.objects.filter(pk__in=ids, proposed_by_id=membership.user_id).values_list(
+                "pk", flat=True
+            )
+        )
+    leads = membership.role in (Role.SCHOOL_LEADER, Role.COORDINATOR)
+    levels = {}
+    for pk in ids:
+        if (pk in member_of and leads) or pk in coordinating:
+            levels[pk] = Level.EDIT
+        elif pk in member_of:
+            levels[pk] = Level.READ
+        else:
+            levels[pk] = Level.SUMMARY
+    return levels
 
 
 def require_can_propose(membership: Membership) -> None:
@@ -149,7 +213,7 @@ def partnership_get_for_user(
     return access
 
 
-def _child(queryset: QuerySet, pk: int):  # type: ignore[no-untyped-def,type-arg]
+def _child(queryset: QuerySet, pk: int):  # type: ignore[no-untyped-def]
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         raise Http404

@@ -98,16 +98,27 @@ class Partnership(TimestampedModel):
     ends_on = models.DateField(_("planned end"), null=True, blank=True)
     geography = models.CharField(_("geography"), max_length=20, choices=v.Geography.choices)
     mode = models.CharField(_("mode"), max_length=20, choices=v.Mode.choices)
-    size = models.CharField(_("size"), max_length=20, choices=v.Size.choices, default=v.Size.SINGLE, editable=False)
+    size = models.CharField(
+        _("size"), max_length=20, choices=v.Size.choices, default=v.Size.SINGLE, editable=False
+    )
     governance = models.CharField(_("governance"), max_length=20, choices=v.Governance.choices, blank=True)
-    frequency = models.CharField(_("frequency of contact"), max_length=20, choices=v.Frequency.choices, blank=True)
-    follow_up = models.CharField(_("follow-up structure"), max_length=20, choices=v.FollowUp.choices, blank=True)
+    frequency = models.CharField(
+        _("frequency of contact"), max_length=20, choices=v.Frequency.choices, blank=True
+    )
+    follow_up = models.CharField(
+        _("follow-up structure"), max_length=20, choices=v.FollowUp.choices, blank=True
+    )
     entry_unit = models.CharField(_("entry"), max_length=20, choices=v.EntryUnit.choices, blank=True)
     review_dates = models.JSONField(
-        _("review dates"), default=list, blank=True, help_text=_("Dates on which the partners review the agreement.")
+        _("review dates"),
+        default=list,
+        blank=True,
+        help_text=_("Dates on which the partners review the agreement."),
     )
     # The number of the agreement content version the leaders are asked to consent to (0: none yet).
-    consent_version = models.PositiveIntegerField(_("agreement version for consent"), default=0, editable=False)
+    consent_version = models.PositiveIntegerField(
+        _("agreement version for consent"), default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("partnership")
@@ -138,7 +149,10 @@ class PartnershipMember(models.Model):
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="members")
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="partnership_memberships", verbose_name=_("organisation")
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="partnership_memberships",
+        verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=20, choices=v.MemberRole.choices)
     actor_role = models.CharField(_("actor role"), max_length=20, choices=v.ActorRole.choices)
@@ -168,7 +182,10 @@ class PartnershipPerson(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="people")
     member = models.ForeignKey(PartnershipMember, on_delete=models.CASCADE, related_name="people")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partnership_roles", verbose_name=_("person")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="partnership_roles",
+        verbose_name=_("person"),
     )
     role = models.CharField(_("role"), max_length=20, choices=v.PersonRole.choices)
 
@@ -177,7 +194,9 @@ class PartnershipPerson(models.Model):
         verbose_name_plural = _("people")
         ordering = ("partnership", "role", "pk")
         constraints = [
-            models.UniqueConstraint(fields=["partnership", "user", "role"], name="partnership_person_role_once")
+            models.UniqueConstraint(
+                fields=["partnership", "user", "role"], name="partnership_person_role_once"
+            )
         ]
 
     def __str__(self) -> str:
@@ -205,6 +224,9 @@ class Consent(models.Model):
         verbose_name_plural = _("consents")
         ordering = ("partnership", "version", "member")
         constraints = [models.UniqueConstraint(fields=["member", "version"], name="consent_once_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.member} v{self.version}: {self.decision}"
 
 
 class AgreementVersion(models.Model):
@@ -246,6 +268,9 @@ class AgreementRendering(models.Model):
             models.UniqueConstraint(fields=["version", "language"], name="agreement_rendering_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.version} ({self.language})"
+
 
 class Goal(models.Model):
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="goals")
@@ -269,7 +294,9 @@ class PlanActivity(models.Model):
     """An activity of the action plan; done activities form the partnership's record (``record.py``)."""
 
     partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="activities")
-    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="activities", verbose_name=_("goal"))
+    goal = models.ForeignKey(
+        Goal, on_delete=models.CASCADE, related_name="activities", verbose_name=_("goal")
+    )
     title = models.CharField(_("activity"), max_length=300)
     kind = models.CharField(_("type"), max_length=40, choices=v.ActivityType.choices)
     owner = models.ForeignKey(
@@ -303,7 +330,11 @@ class PlanActivity(models.Model):
             raise ValidationError({"ends_on": _("The activity ends before it starts.")})
         if self.goal_id and self.partnership_id and self.goal.partnership_id != self.partnership_id:
             raise ValidationError({"goal": _("The goal belongs to another partnership.")})
-        if self.owner_id and self.partnership_id and self.owner.partnership_id != self.partnership_id:
+        if (
+            self.owner is not None
+            and self.partnership_id
+            and self.owner.partnership_id != self.partnership_id
+        ):
             raise ValidationError({"owner": _("The owner is not a member of this partnership.")})
 
 
@@ -333,10 +364,21 @@ class PlanIndicator(models.Model):
         verbose_name_plural = _("plan indicators")
         ordering = ("goal", "pk")
 
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.baseline} → {self.target}"
+
     def clean(self) -> None:
-        if self.target_year is not None and self.baseline_year is not None and self.target_year < self.baseline_year:
+        if (
+            self.target_year is not None
+            and self.baseline_year is not None
+            and self.target_year < self.baseline_year
+        ):
             raise ValidationError({"target_year": _("The target year is before the baseline year.")})
-        if self.goal_id and self.indicator_id and self.indicator.network_id != self.goal.partnership.network_id:
+        if (
+            self.goal_id
+            and self.indicator_id
+            and self.indicator.network_id != self.goal.partnership.network_id
+        ):
             raise ValidationError({"indicator": _("The indicator belongs to another network.")})
 
 
@@ -348,7 +390,9 @@ class Assessment(models.Model):
     level = models.PositiveSmallIntegerField(_("level"), choices=v.ContinuumLevel.choices)
     evidence = models.TextField(_("evidence"), blank=True)
     links = models.JSONField(_("links"), default=list, blank=True)
-    activities = models.ManyToManyField(PlanActivity, blank=True, related_name="assessments", verbose_name=_("activities"))
+    activities = models.ManyToManyField(
+        PlanActivity, blank=True, related_name="assessments", verbose_name=_("activities")
+    )
     # The suggestion from the record on the assessment date, kept as it was then.
     suggested_level = models.PositiveSmallIntegerField(_("suggested level"), choices=v.ContinuumLevel.choices)
     suggestion = models.JSONField(_("reasons for the suggestion"), default=dict)
@@ -361,6 +405,9 @@ class Assessment(models.Model):
         verbose_name = _("maturity assessment")
         verbose_name_plural = _("maturity assessments")
         ordering = ("partnership", "assessed_on", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.partnership} {self.assessed_on}: {self.level}"
 
 
 class EvidenceFile(models.Model):
@@ -375,6 +422,9 @@ class EvidenceFile(models.Model):
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Factor(models.Model):
     """An entry of the facilitators and barriers log."""
@@ -383,12 +433,21 @@ class Factor(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=v.FactorKind.choices)
     code = models.CharField(_("factor"), max_length=40)
     description = models.TextField(_("description"), blank=True)
-    severity = models.CharField(_("severity"), max_length=8, choices=v.Severity.choices, default=v.Severity.MEDIUM)
+    severity = models.CharField(
+        _("severity"), max_length=8, choices=v.Severity.choices, default=v.Severity.MEDIUM
+    )
     mitigation = models.TextField(_("mitigation"), blank=True)
     owner = models.ForeignKey(
-        PartnershipMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner")
+        PartnershipMember,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
     )
-    status = models.CharField(_("status"), max_length=12, choices=v.FactorStatus.choices, default=v.FactorStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=12, choices=v.FactorStatus.choices, default=v.FactorStatus.OPEN
+    )
     logged_on = models.DateField(_("logged on"))
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
 
@@ -398,11 +457,18 @@ class Factor(models.Model):
         ordering = ("partnership", "-logged_on", "pk")
         indexes = [models.Index(fields=["kind", "code"])]
 
+    def __str__(self) -> str:
+        return self.get_code_display()
+
     def clean(self) -> None:
         choices = v.Facilitator if self.kind == v.FactorKind.FACILITATOR else v.Barrier
         if self.code not in choices.values:
             raise ValidationError({"code": _("Choose a factor from the list for its kind.")})
-        if self.owner_id and self.partnership_id and self.owner.partnership_id != self.partnership_id:
+        if (
+            self.owner is not None
+            and self.partnership_id
+            and self.owner.partnership_id != self.partnership_id
+        ):
             raise ValidationError({"owner": _("The owner is not a member of this partnership.")})
 
     def get_code_display(self) -> str:

@@ -75,7 +75,10 @@ class Model(models.TextChoices):
     LEADER_SCHOOL_NETWORK = "leader_school_network", _("Vertical network led by a leader school")
     DISTRICT_AGREEMENT = "district_agreement", _("School district under a cooperation agreement")
     DISTRICT_PROGRAMMES = "district_programmes", _("School district delivering joint network programmes")
-    INNOVATION_INFRASTRUCTURE = "innovation_infrastructure", _("Innovation infrastructure spreading experience")
+    INNOVATION_INFRASTRUCTURE = (
+        "innovation_infrastructure",
+        _("Innovation infrastructure spreading experience"),
+    )
     PUBLIC_PRIVATE = "public_private", _("Public–private service partnership")
     JOINT_PUBLIC_CONTROL = "joint_public_control", _("Joint control by public bodies")
     REGIONAL_SPECIALIST_CENTRE = "regional_specialist_centre", _("Regional centre of specialist schools")
@@ -98,7 +101,10 @@ class Reason(models.TextChoices):
 
     PUPIL_CARE = "pupil_care", _("Task: generalist care and pupil guidance")
     WORKPLACE_LEARNING = "workplace_learning", _("Task: workplace and dual learning, internships")
-    CONTENT_DESIGN = "content_design", _("Task: exchanging and designing teaching content, aligned learning lines")
+    CONTENT_DESIGN = (
+        "content_design",
+        _("Task: exchanging and designing teaching content, aligned learning lines"),
+    )
     PROJECT = "project", _("Task: a temporary or international project")
     RESEARCH = "research", _("Task: acting as a researching professional")
     STATUTORY = "statutory", _("Task: meeting statutory requirements")
@@ -328,8 +334,9 @@ class Barrier(models.TextChoices):
 
 # Barriers by the four dimensions of the typology; the rest are obstacles named elsewhere in it.
 BARRIER_GROUPS: dict[str, frozenset[str]] = {
-    "power": frozenset({"power_relations", "threat_to_autonomy", "threat_to_identity", "competition",
-                        "unequal_leadership"}),
+    "power": frozenset(
+        {"power_relations", "threat_to_autonomy", "threat_to_identity", "competition", "unequal_leadership"}
+    ),
     "resources": frozenset({"resources", "lack_of_funds", "workload", "wasted_time"}),
     "vision": frozenset({"no_shared_vision"}),
     "technical": frozenset({"technical", "transport", "common_free_time", "free_space", "online_connection"}),

@@ -49,7 +49,13 @@ def demo_logins() -> list[DemoLogin]:
 
 @transaction.atomic
 def demo_reset() -> None:
-    Network.objects.filter(slug=DEMO_SLUG).delete()
+    network = Network.objects.filter(slug=DEMO_SLUG).first()
+    if network is not None:
+        # Partnerships protect their member organisations, so they go first (imported here, see below).
+        from interschool.partnerships.demo import demo_partnerships_delete
+
+        demo_partnerships_delete(network)
+        network.delete()
     User.objects.filter(email__in=[login.email for login in demo_logins()]).delete()
 
 
@@ -110,6 +116,11 @@ def demo_ensure() -> tuple[Network, list[DemoLogin], bool]:
                 title=lambda: _welcome_title(network.name),
                 body=lambda: _welcome_body(),
             )
+    if created:
+        # Imported here so that core does not depend on the partnerships app when it is loaded.
+        from interschool.partnerships.demo import demo_partnerships
+
+        demo_partnerships(network)
     return network, logins, created
 
 

@@ -51,7 +51,14 @@ TYPOLOGY_FIELDS = (
     "entry_unit",
 )
 EDITABLE_FIELDS = ("name", "summary", "review_dates", *TYPOLOGY_FIELDS)
-MEMBER_FIELDS = ("role", "actor_role", "engagement", "commitment_time", "commitment_staff", "commitment_resources")
+MEMBER_FIELDS = (
+    "role",
+    "actor_role",
+    "engagement",
+    "commitment_time",
+    "commitment_staff",
+    "commitment_resources",
+)
 # Members and people change only before the partnership is under way; afterwards a new partnership
 # (or a new version of the agreement, while invited) records the change.
 MEMBERS_CHANGE_IN = frozenset({v.State.PROPOSED, v.State.INVITED})
@@ -97,8 +104,10 @@ def _validate_partnership(partnership: Partnership) -> None:
     for value in partnership.review_dates:
         try:
             dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError({"review_dates": _("%(value)s is not a date (YYYY-MM-DD).") % {"value": value}})
+        except ValueError as error:
+            raise ValidationError(
+                {"review_dates": _("%(value)s is not a date (YYYY-MM-DD).") % {"value": value}}
+            ) from error
 
 
 def _validate_member(member: PartnershipMember) -> None:
@@ -142,13 +151,17 @@ def _check_proposer(actor: Actor, network: Network, organisations: Iterable[Orga
     membership = Membership.objects.filter(user=actor, network=network, is_active=True).first()
     if membership is None or membership.role not in (Role.ADMIN, Role.COORDINATOR, Role.SCHOOL_LEADER):
         raise ValidationError(_("Only administrators, coordinators and school leaders propose partnerships."))
-    if membership.role == Role.SCHOOL_LEADER and membership.organisation_id not in {o.pk for o in organisations}:
-        raise ValidationError({"members": _("A school leader proposes partnerships that include their own school.")})
+    if membership.role == Role.SCHOOL_LEADER and membership.organisation_id not in {
+        o.pk for o in organisations
+    }:
+        raise ValidationError(
+            {"members": _("A school leader proposes partnerships that include their own school.")}
+        )
 
 
 @transaction.atomic
 def partnership_propose(*, actor: Actor, network: Network, proposal: Proposal) -> Partnership:
-    """Create a partnership in the proposed state with its members. Used by the pages, the API and matching."""
+    """Create a partnership in the proposed state with its members (used by the pages, API and matching)."""
     organisations = [spec.organisation for spec in proposal.members]
     if len(organisations) < 2:
         raise ValidationError({"members": _("A partnership needs at least two members.")})
@@ -158,7 +171,9 @@ def partnership_propose(*, actor: Actor, network: Network, proposal: Proposal) -
         raise ValidationError({"members": _("A partnership needs at least one school.")})
     foreign = [o.name for o in organisations if o.network_id != network.pk]
     if foreign:
-        raise ValidationError({"members": _("Not in this network: %(names)s.") % {"names": ", ".join(foreign)}})
+        raise ValidationError(
+            {"members": _("Not in this network: %(names)s.") % {"names": ", ".join(foreign)}}
+        )
     _check_proposer(actor, network, organisations)
     unknown = set(proposal.extra) - set(EDITABLE_FIELDS)
     if unknown:
@@ -197,7 +212,9 @@ def partnership_propose(*, actor: Actor, network: Network, proposal: Proposal) -
 
 
 @transaction.atomic
-def partnership_update(*, actor: Actor, partnership: Partnership, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+def partnership_update(
+    *, actor: Actor, partnership: Partnership, values: Mapping[str, Any]
+) -> dict[str, list[Any]]:
     if partnership.state == v.State.ENDED:
         raise ValidationError(_("An ended partnership cannot be changed."))
     return save_with_audit(
@@ -221,17 +238,23 @@ def member_add(*, actor: Actor, partnership: Partnership, spec: MemberSpec) -> P
     if spec.organisation.network_id != partnership.network_id:
         raise ValidationError({"organisation": _("The organisation is not in this network.")})
     if partnership.members.filter(organisation=spec.organisation).exists():
-        raise ValidationError({"organisation": _("%(name)s is already a member.") % {"name": spec.organisation.name}})
+        raise ValidationError(
+            {"organisation": _("%(name)s is already a member.") % {"name": spec.organisation.name}}
+        )
     member = PartnershipMember(partnership=partnership, organisation=spec.organisation, **spec.values())
     _validate_member(member)
     member.save()
     _refresh_size(partnership)
-    audit_created(actor=actor, network=partnership.network, obj=member, fields=("organisation", *MEMBER_FIELDS))
+    audit_created(
+        actor=actor, network=partnership.network, obj=member, fields=("organisation", *MEMBER_FIELDS)
+    )
     return member
 
 
 @transaction.atomic
-def member_update(*, actor: Actor, member: PartnershipMember, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+def member_update(
+    *, actor: Actor, member: PartnershipMember, values: Mapping[str, Any]
+) -> dict[str, list[Any]]:
     partnership = member.partnership
     if partnership.state == v.State.ENDED:
         raise ValidationError(_("An ended partnership cannot be changed."))
@@ -251,9 +274,12 @@ def member_remove(*, actor: Actor, member: PartnershipMember) -> None:
     _require_members_open(partnership)
     if partnership.members.count() <= 2:
         raise ValidationError(_("A partnership needs at least two members."))
-    if member.organisation.kind == OrganisationKind.SCHOOL and not partnership.members.filter(
-        organisation__kind=OrganisationKind.SCHOOL
-    ).exclude(pk=member.pk).exists():
+    if (
+        member.organisation.kind == OrganisationKind.SCHOOL
+        and not partnership.members.filter(organisation__kind=OrganisationKind.SCHOOL)
+        .exclude(pk=member.pk)
+        .exists()
+    ):
         raise ValidationError(_("A partnership needs at least one school."))
     audit_record(actor=actor, network=partnership.network, action="delete", obj=member)
     member.delete()
@@ -269,7 +295,10 @@ def person_add(*, actor: Actor, member: PartnershipMember, user: User, role: str
         user=user, network_id=partnership.network_id, organisation=member.organisation, is_active=True
     ).exists():
         raise ValidationError(
-            {"user": _("%(user)s does not belong to %(name)s.") % {"user": user, "name": member.organisation.name}}
+            {
+                "user": _("%(user)s does not belong to %(name)s.")
+                % {"user": user, "name": member.organisation.name}
+            }
         )
     person = PartnershipPerson(partnership=partnership, member=member, user=user, role=role)
     person.full_clean(exclude=["partnership", "member", "user"])
@@ -293,7 +322,9 @@ def agreement_content(partnership: Partnership) -> dict[str, Any]:
     """The agreement's content as codes and names (labels are translated when a version is rendered)."""
     members = list(partnership.members.select_related("organisation").order_by("pk"))
     people = partnership.people.select_related("user", "member").order_by("role", "pk")
-    goals = partnership.goals.prefetch_related("activities__owner__organisation", "indicators__indicator").all()
+    goals = partnership.goals.prefetch_related(
+        "activities__owner__organisation", "indicators__indicator"
+    ).all()
     return {
         "name": partnership.name,
         "summary": partnership.summary,
@@ -314,7 +345,10 @@ def agreement_content(partnership: Partnership) -> dict[str, Any]:
             }
             for m in members
         ],
-        "people": [{"name": p.user.full_name or p.user.email, "role": p.role, "member_id": p.member_id} for p in people],
+        "people": [
+            {"name": p.user.full_name or p.user.email, "role": p.role, "member_id": p.member_id}
+            for p in people
+        ],
         "goals": [
             {
                 "title": g.title,
@@ -406,7 +440,8 @@ def partnership_invite(*, actor: Actor, partnership: Partnership) -> AgreementVe
     partnership = _lock(partnership)
     if v.State.INVITED not in v.TRANSITIONS[partnership.state]:
         raise ValidationError(
-            _("A partnership that is %(state)s cannot be sent for consent.") % {"state": partnership.get_state_display()}
+            _("A partnership that is %(state)s cannot be sent for consent.")
+            % {"state": partnership.get_state_display()}
         )
     schools = list(
         partnership.members.filter(organisation__kind=OrganisationKind.SCHOOL).select_related("organisation")
@@ -430,7 +465,10 @@ def partnership_invite(*, actor: Actor, partnership: Partnership) -> AgreementVe
         network=partnership.network,
         action="invite",
         obj=partnership,
-        changes={"state": [before["state"], partnership.state], "consent_version": [before["consent_version"], version.number]},
+        changes={
+            "state": [before["state"], partnership.state],
+            "consent_version": [before["consent_version"], version.number],
+        },
     )
     name = partnership.name
     for member in schools:
@@ -439,8 +477,10 @@ def partnership_invite(*, actor: Actor, partnership: Partnership) -> AgreementVe
                 user=leader,
                 kind=CONSENT_REQUEST.code,
                 title=lambda: _("Your consent is asked for the partnership %(name)s") % {"name": name},
-                body=lambda: _("Please read version %(number)s of the agreement and accept or decline it.")
-                % {"number": version.number},
+                body=lambda: (
+                    _("Please read version %(number)s of the agreement and accept or decline it.")
+                    % {"number": version.number}
+                ),
                 url=_url(partnership),
                 network=partnership.network,
             )
@@ -480,9 +520,11 @@ def consent_decide(
     comment = comment.strip()
     if decision == v.Decision.DECLINED and not comment:
         raise ValidationError({"comment": _("Say why you decline, so the proposer can answer.")})
-    consent = Consent.objects.select_for_update().filter(
-        partnership=partnership, member=member, version=partnership.consent_version
-    ).first()
+    consent = (
+        Consent.objects.select_for_update()
+        .filter(partnership=partnership, member=member, version=partnership.consent_version)
+        .first()
+    )
     if consent is None:
         raise ValidationError(_("This member is not asked to consent to the current version."))
     before = consent.decision
@@ -505,7 +547,9 @@ def consent_decide(
             notify(
                 user=user,
                 kind=PARTNERSHIP_CHANGE.code,
-                title=lambda: _("%(school)s declined the partnership %(name)s") % {"school": school, "name": name},
+                title=lambda: (
+                    _("%(school)s declined the partnership %(name)s") % {"school": school, "name": name}
+                ),
                 body=comment,
                 url=_url(partnership),
                 network=partnership.network,
@@ -529,15 +573,22 @@ def _activate(actor: Actor, partnership: Partnership) -> None:
     )
     name = partnership.name
     users = _people_to_tell(partnership) | {
-        leader for m in partnership.members.select_related("organisation") for leader in leaders_of(m.organisation)
+        leader
+        for m in partnership.members.select_related("organisation")
+        for leader in leaders_of(m.organisation)
     }
     for user in users:
         notify(
             user=user,
             kind=PARTNERSHIP_CHANGE.code,
             title=lambda: _("The partnership %(name)s is active") % {"name": name},
-            body=lambda: _("Every member school consented. Version %(number)s of the agreement holds the consent record.")
-            % {"number": version.number},
+            body=lambda: (
+                _(
+                    "Every member school consented. "
+                    "Version %(number)s of the agreement holds the consent record."
+                )
+                % {"number": version.number}
+            ),
             url=_url(partnership),
             network=partnership.network,
         )
@@ -555,11 +606,16 @@ def partnership_transition(*, actor: Actor, partnership: Partnership, to: str, n
         raise ValidationError(
             {
                 "state": _("A partnership that is %(state)s cannot become %(to)s.")
-                % {"state": partnership.get_state_display(), "to": v.State(to).label if to in v.State.values else to}
+                % {
+                    "state": partnership.get_state_display(),
+                    "to": v.State(to).label if to in v.State.values else to,
+                }
             }
         )
     if to == v.State.ACTIVE and pending_consents(partnership):
-        raise ValidationError({"state": _("Every member school must consent before the partnership is active.")})
+        raise ValidationError(
+            {"state": _("Every member school must consent before the partnership is active.")}
+        )
     note = note.strip()
     if to in (v.State.PAUSED, v.State.ENDED) and not note:
         raise ValidationError({"note": _("Give the reason.")})

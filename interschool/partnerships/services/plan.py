@@ -31,10 +31,30 @@ from interschool.partnerships.models import (
 from interschool.partnerships.record import suggestion_as_json, suggestion_for
 
 GOAL_FIELDS = ("title", "description", "motive", "horizon", "aim", "position")
-ACTIVITY_FIELDS = ("goal", "title", "kind", "owner", "starts_on", "ends_on", "status", "participants", "notes")
+ACTIVITY_FIELDS = (
+    "goal",
+    "title",
+    "kind",
+    "owner",
+    "starts_on",
+    "ends_on",
+    "status",
+    "participants",
+    "notes",
+)
 INDICATOR_FIELDS = ("indicator", "organisation", "baseline", "baseline_year", "target", "target_year")
 ASSESSMENT_FIELDS = ("assessed_on", "level", "evidence", "links")
-FACTOR_FIELDS = ("kind", "code", "description", "severity", "mitigation", "owner", "status", "logged_on", "resolved_on")
+FACTOR_FIELDS = (
+    "kind",
+    "code",
+    "description",
+    "severity",
+    "mitigation",
+    "owner",
+    "status",
+    "logged_on",
+    "resolved_on",
+)
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES = frozenset(
     {
@@ -59,7 +79,13 @@ def _validator(instance: models.Model, exclude: Sequence[str]):  # type: ignore[
     return lambda: instance.full_clean(exclude=list(exclude))
 
 
-def _create(actor: Actor, partnership: Partnership, instance: models.Model, fields: Sequence[str], exclude: Sequence[str]) -> None:
+def _create(
+    actor: Actor,
+    partnership: Partnership,
+    instance: models.Model,
+    fields: Sequence[str],
+    exclude: Sequence[str],
+) -> None:
     _open(partnership)
     instance.full_clean(exclude=list(exclude))
     instance.save()
@@ -67,7 +93,12 @@ def _create(actor: Actor, partnership: Partnership, instance: models.Model, fiel
 
 
 def _update(
-    actor: Actor, partnership: Partnership, instance: models.Model, fields: Sequence[str], values: Mapping[str, Any], exclude: Sequence[str]
+    actor: Actor,
+    partnership: Partnership,
+    instance: models.Model,
+    fields: Sequence[str],
+    values: Mapping[str, Any],
+    exclude: Sequence[str],
 ) -> dict[str, list[Any]]:
     _open(partnership)
     return save_with_audit(
@@ -118,7 +149,9 @@ def activity_create(*, actor: Actor, partnership: Partnership, values: Mapping[s
 
 
 @transaction.atomic
-def activity_update(*, actor: Actor, activity: PlanActivity, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+def activity_update(
+    *, actor: Actor, activity: PlanActivity, values: Mapping[str, Any]
+) -> dict[str, list[Any]]:
     return _update(actor, activity.partnership, activity, ACTIVITY_FIELDS, values, ["partnership"])
 
 
@@ -136,7 +169,9 @@ def plan_indicator_create(*, actor: Actor, goal: Goal, values: Mapping[str, Any]
 
 
 @transaction.atomic
-def plan_indicator_update(*, actor: Actor, target: PlanIndicator, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+def plan_indicator_update(
+    *, actor: Actor, target: PlanIndicator, values: Mapping[str, Any]
+) -> dict[str, list[Any]]:
     partnership = target.goal.partnership
     for name, value in values.items():
         if name == "organisation":
@@ -146,7 +181,10 @@ def plan_indicator_update(*, actor: Actor, target: PlanIndicator, values: Mappin
 
 
 def _check_indicator_school(partnership: Partnership, target: PlanIndicator) -> None:
-    if target.organisation_id and not partnership.members.filter(organisation_id=target.organisation_id).exists():
+    if (
+        target.organisation_id
+        and not partnership.members.filter(organisation_id=target.organisation_id).exists()
+    ):
         raise ValidationError({"organisation": _("The school is not a member of this partnership.")})
 
 
@@ -177,7 +215,10 @@ def _check_upload(upload: Upload) -> None:
         raise ValidationError({"files": _("%(name)s is larger than 10 MB.") % {"name": upload.name}})
     if upload.content_type not in EVIDENCE_TYPES:
         raise ValidationError(
-            {"files": _("%(name)s: files of type %(type)s are not accepted.") % {"name": upload.name, "type": upload.content_type}}
+            {
+                "files": _("%(name)s: files of type %(type)s are not accepted.")
+                % {"name": upload.name, "type": upload.content_type}
+            }
         )
 
 
@@ -190,7 +231,7 @@ def assessment_create(
     activities: Sequence[PlanActivity] = (),
     files: Sequence[Upload] = (),
 ) -> Assessment:
-    """An assessed level with its evidence; the level suggested by the record on that date is kept beside it."""
+    """An assessed level with its evidence, and beside it the level the record suggested on that date."""
     values = _known(values, ASSESSMENT_FIELDS)
     assessed_on = values.get("assessed_on") or timezone.localdate()
     if isinstance(assessed_on, dt.date) and assessed_on > timezone.localdate():
@@ -208,7 +249,13 @@ def assessment_create(
     _check_activities(partnership, activities)
     for upload in files:
         _check_upload(upload)
-    _create(actor, partnership, assessment, ("assessed_on", "level", "suggested_level", "evidence"), ["partnership"])
+    _create(
+        actor,
+        partnership,
+        assessment,
+        ("assessed_on", "level", "suggested_level", "evidence"),
+        ["partnership"],
+    )
     assessment.activities.set(activities)
     for upload in files:
         _add_file(assessment, upload)
@@ -255,6 +302,8 @@ def assessment_update(
         _check_activities(partnership, activities)
     for upload in files:
         _check_upload(upload)
+    if isinstance(values.get("assessed_on"), dt.date) and values["assessed_on"] > timezone.localdate():
+        raise ValidationError({"assessed_on": _("An assessment cannot be dated in the future.")})
     if "assessed_on" in values and values["assessed_on"] != assessment.assessed_on:
         suggestion = suggestion_for(partnership, values["assessed_on"])
         assessment.suggested_level = suggestion.level
@@ -293,7 +342,9 @@ def factor_create(*, actor: Actor, partnership: Partnership, values: Mapping[str
 @transaction.atomic
 def factor_update(*, actor: Actor, factor: Factor, values: Mapping[str, Any]) -> dict[str, list[Any]]:
     values = dict(values)
-    if values.get("status") == v.FactorStatus.RESOLVED and not (values.get("resolved_on") or factor.resolved_on):
+    if values.get("status") == v.FactorStatus.RESOLVED and not (
+        values.get("resolved_on") or factor.resolved_on
+    ):
         values["resolved_on"] = timezone.localdate()
     if values.get("status") in (v.FactorStatus.OPEN, v.FactorStatus.MITIGATING):
         values["resolved_on"] = None

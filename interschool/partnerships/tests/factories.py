@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,18 +48,29 @@ def build_partnership_world(nw: NetworkWorld) -> PartnershipWorld:
         leader_b=_member(nw, school_b, Role.SCHOOL_LEADER, f"leader.b@{nw.network.slug}.example.org"),
         teacher_b=_member(nw, school_b, Role.TEACHER, f"teacher.b@{nw.network.slug}.example.org"),
         outsider_school=outsider,
-        outsider_leader=_member(nw, outsider, Role.SCHOOL_LEADER, f"leader.out@{nw.network.slug}.example.org"),
+        outsider_leader=_member(
+            nw, outsider, Role.SCHOOL_LEADER, f"leader.out@{nw.network.slug}.example.org"
+        ),
     )
 
 
-def proposal_for(pw: PartnershipWorld, *, name: str = "Reading together", with_partner: bool = True, **extra: Any) -> Proposal:
+def proposal_for(
+    pw: PartnershipWorld, *, name: str = "Reading together", with_partner: bool = True, **extra: Any
+) -> Proposal:
     members = [
         MemberSpec(pw.nw.school, v.MemberRole.LEAD, v.ActorRole.INITIATOR, commitment_time="2 hours a week"),
-        MemberSpec(pw.school_b, v.MemberRole.SUPPORTED, v.ActorRole.EXECUTOR, commitment_staff="Two teachers"),
+        MemberSpec(
+            pw.school_b, v.MemberRole.SUPPORTED, v.ActorRole.EXECUTOR, commitment_staff="Two teachers"
+        ),
     ]
     if with_partner:
         members.append(
-            MemberSpec(pw.nw.partner, v.MemberRole.EXTERNAL_PARTNER, v.ActorRole.SUPPORTER, commitment_resources="Exhibits")
+            MemberSpec(
+                pw.nw.partner,
+                v.MemberRole.EXTERNAL_PARTNER,
+                v.ActorRole.SUPPORTER,
+                commitment_resources="Exhibits",
+            )
         )
     return Proposal(
         name=name,
@@ -83,6 +93,3 @@ def propose(pw: PartnershipWorld, **kwargs: Any) -> Partnership:
 
 def membership_of(user: User) -> Membership:
     return Membership.objects.get(user=user)
-
-
-TODAY = dt.date.today()

@@ -9,7 +9,7 @@ from interschool.core.models import AuditEntry, Notification, Role
 from interschool.partnerships import vocabularies as v
 from interschool.partnerships.models import AgreementVersion, Consent
 from interschool.partnerships.services import partnerships as svc
-from interschool.partnerships.tests.factories import build_partnership_world, propose, proposal_for
+from interschool.partnerships.tests.factories import build_partnership_world, proposal_for, propose
 
 
 @pytest.fixture
@@ -96,14 +96,18 @@ def test_active_only_after_every_consent(pw):
     partnership = propose(pw)
     svc.partnership_invite(actor=pw.leader_a, partnership=partnership)
     members = _members(partnership)
-    svc.consent_decide(actor=pw.leader_a, partnership=partnership, member=members[pw.nw.school.pk], decision="accepted")
+    svc.consent_decide(
+        actor=pw.leader_a, partnership=partnership, member=members[pw.nw.school.pk], decision="accepted"
+    )
     partnership.refresh_from_db()
     assert partnership.state == v.State.INVITED
     with pytest.raises(ValidationError):
         svc.partnership_transition(actor=pw.nw.user(Role.ADMIN), partnership=partnership, to=v.State.ACTIVE)
     partnership.refresh_from_db()
     assert partnership.state == v.State.INVITED
-    svc.consent_decide(actor=pw.leader_b, partnership=partnership, member=members[pw.school_b.pk], decision="accepted")
+    svc.consent_decide(
+        actor=pw.leader_b, partnership=partnership, member=members[pw.school_b.pk], decision="accepted"
+    )
     partnership.refresh_from_db()
     assert partnership.state == v.State.ACTIVE and partnership.activated_on is not None
     signed = AgreementVersion.objects.get(partnership=partnership, number=2)
@@ -120,7 +124,11 @@ def test_decline_is_recorded_and_the_proposer_sees_why(pw):
         svc.consent_decide(actor=pw.leader_b, partnership=partnership, member=member, decision="declined")
     assert "comment" in caught.value.message_dict
     svc.consent_decide(
-        actor=pw.leader_b, partnership=partnership, member=member, decision="declined", comment="Not this year."
+        actor=pw.leader_b,
+        partnership=partnership,
+        member=member,
+        decision="declined",
+        comment="Not this year.",
     )
     partnership.refresh_from_db()
     assert partnership.state == v.State.INVITED
@@ -132,12 +140,16 @@ def test_a_new_version_asks_again(pw):
     partnership = propose(pw)
     svc.partnership_invite(actor=pw.leader_a, partnership=partnership)
     members = _members(partnership)
-    svc.consent_decide(actor=pw.leader_a, partnership=partnership, member=members[pw.nw.school.pk], decision="accepted")
+    svc.consent_decide(
+        actor=pw.leader_a, partnership=partnership, member=members[pw.nw.school.pk], decision="accepted"
+    )
     svc.partnership_update(actor=pw.leader_a, partnership=partnership, values={"summary": "Changed"})
     svc.partnership_invite(actor=pw.leader_a, partnership=partnership)
     partnership.refresh_from_db()
     assert partnership.consent_version == 2
-    svc.consent_decide(actor=pw.leader_b, partnership=partnership, member=members[pw.school_b.pk], decision="accepted")
+    svc.consent_decide(
+        actor=pw.leader_b, partnership=partnership, member=members[pw.school_b.pk], decision="accepted"
+    )
     partnership.refresh_from_db()
     assert partnership.state == v.State.INVITED  # school A's acceptance was for version 1
 
@@ -171,5 +183,9 @@ def test_pause_resume_end(pw):
         svc.partnership_transition(actor=pw.leader_a, partnership=partnership, to=v.State.ACTIVE)
     with pytest.raises(ValidationError):
         svc.partnership_update(actor=pw.leader_a, partnership=partnership, values={"name": "x"})
-    actions = list(AuditEntry.objects.filter(object_id=str(partnership.pk), action="state").order_by("pk").values_list("changes", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(partnership.pk), action="state")
+        .order_by("pk")
+        .values_list("changes", flat=True)
+    )
     assert [c["state"] for c in actions] == [["active", "paused"], ["paused", "active"], ["active", "ended"]]
