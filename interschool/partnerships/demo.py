@@ -591,6 +591,10 @@ def _low_frequency(demo: _Demo, schools: Sequence[Organisation]) -> Partnership:
         entry_unit=v.EntryUnit.INDIVIDUAL,
     )
     lifecycle.person_add(actor=proposer, member=members[0], user=proposer, role=v.PersonRole.COORDINATOR)
+    # The network's coordinator follows this partnership too (a network coordinator belongs to no school).
+    lifecycle.person_add(
+        actor=proposer, member=members[0], user=demo.login[Role.COORDINATOR], role=v.PersonRole.COORDINATOR
+    )
     demo.activate(proposer, partnership, members)
     # fmt: off
     record = demo.fill(
@@ -677,6 +681,7 @@ def _collegial(demo: _Demo, primary: Organisation) -> Partnership:
     host, _, university = members
     for member, user, role in (
         (host, coordinator, v.PersonRole.COORDINATOR),
+        (host, demo.login[Role.COORDINATOR], v.PersonRole.COORDINATOR),
         (host, demo.login[Role.TEACHER], v.PersonRole.CONTACT),
         (university, demo.login[Role.EXTERNAL_PARTNER], v.PersonRole.CONTACT),
     ):

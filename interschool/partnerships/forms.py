@@ -8,8 +8,8 @@ from typing import Any, cast
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from interschool.core.models import Membership, Organisation
 from interschool.partnerships import vocabularies as v
@@ -216,7 +216,8 @@ MemberFormSet = cast(
 
 class MembershipChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.user.display_name} — {obj.organisation.name}"
+        where = obj.organisation.name if obj.organisation else gettext("network coordinator")
+        return f"{obj.user.display_name} — {where}"
 
 
 class PersonForm(forms.Form):

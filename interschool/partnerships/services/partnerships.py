@@ -288,12 +288,13 @@ def member_remove(*, actor: Actor, member: PartnershipMember) -> None:
 
 @transaction.atomic
 def person_add(*, actor: Actor, member: PartnershipMember, user: User, role: str) -> PartnershipPerson:
+    """Name a person of ``member`` (or a network coordinator, who belongs to no organisation) in a role."""
     partnership = member.partnership
     if partnership.state == v.State.ENDED:
         raise ValidationError(_("An ended partnership cannot be changed."))
-    if not Membership.objects.filter(
-        user=user, network_id=partnership.network_id, organisation=member.organisation, is_active=True
-    ).exists():
+    memberships = Membership.objects.filter(user=user, network_id=partnership.network_id, is_active=True)
+    network_coordinator = memberships.filter(role=Role.COORDINATOR, organisation__isnull=True).exists()
+    if not (network_coordinator or memberships.filter(organisation=member.organisation).exists()):
         raise ValidationError(
             {
                 "user": _("%(user)s does not belong to %(name)s.")

@@ -189,3 +189,30 @@ def test_pause_resume_end(pw):
         .values_list("changes", flat=True)
     )
     assert [c["state"] for c in actions] == [["active", "paused"], ["paused", "active"], ["active", "ended"]]
+
+
+def test_a_network_coordinator_can_be_named_and_then_edits(pw):
+    from interschool.partnerships import access
+
+    partnership = propose(pw)
+    coordinator = pw.nw.members[Role.COORDINATOR]  # belongs to no organisation
+    assert access.access_of(coordinator, partnership).level == access.Level.SUMMARY
+    member = partnership.members.first()
+    svc.person_add(actor=pw.leader_a, member=member, user=coordinator.user, role=v.PersonRole.COORDINATOR)
+    assert access.access_of(coordinator, partnership).level == access.Level.EDIT
+    # A teacher of a school that is not a member cannot be named.
+    with pytest.raises(ValidationError) as caught:
+        svc.person_add(actor=pw.leader_a, member=member, user=pw.outsider_leader, role=v.PersonRole.CONTACT)
+    assert "user" in caught.value.message_dict
+
+
+def test_the_proposer_edits_what_they_proposed(pw):
+    from interschool.partnerships import access
+    from interschool.partnerships.services.partnerships import partnership_propose
+
+    coordinator = pw.nw.members[Role.COORDINATOR]
+    partnership = partnership_propose(
+        actor=coordinator.user, network=pw.nw.network, proposal=proposal_for(pw)
+    )
+    assert access.access_of(coordinator, partnership).level == access.Level.EDIT
+    assert access.levels_of(coordinator, [partnership.pk])[partnership.pk] == access.Level.EDIT

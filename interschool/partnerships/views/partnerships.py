@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from interschool.core.access import organisation_list_for_user
-from interschool.core.models import Membership, OrganisationKind
+from interschool.core.models import Membership, OrganisationKind, Role
 from interschool.core.views.common import (
     AuthenticatedRequest,
     add_service_errors,
@@ -736,7 +736,8 @@ def partnership_person_add(request: AuthenticatedRequest, network_slug: str, pk:
     partnership = pa.partnership
     members = {m.organisation_id: m for m in partnership.members.all()}
     people = (
-        Membership.objects.filter(network=partnership.network, organisation_id__in=members, is_active=True)
+        Membership.objects.filter(network=partnership.network, is_active=True)
+        .filter(Q(organisation_id__in=members) | Q(role=Role.COORDINATOR, organisation__isnull=True))
         .select_related("user", "organisation")
         .order_by("organisation__name", "user__full_name", "pk")
     )
@@ -746,7 +747,8 @@ def partnership_person_add(request: AuthenticatedRequest, network_slug: str, pk:
         try:
             svc.person_add(
                 actor=request.user,
-                member=members[chosen.organisation_id],
+                # A network coordinator belongs to no member; they are listed under the first one.
+                member=members.get(chosen.organisation_id) or next(iter(members.values())),
                 user=chosen.user,
                 role=form.cleaned_data["role"],
             )
