@@ -859,3 +859,15 @@ def test_every_member_has_the_partnerships_link(pages, role):
     page = _client(pages.user(role)).get(f"/n/{pages.slug}/organisations/").content.decode()
     nav = page.split('id="main-nav"')[1].split("</nav>")[0]
     assert f'<a class="nav-link" href="/n/{pages.slug}/partnerships/">Partnerships</a>' in nav
+
+
+def test_large_ids_are_not_written_with_thousand_separators(pages):
+    """Option values and anchors carry ids as digits alone, whatever the language's number format."""
+    from interschool.core.tests.factories import OrganisationFactory
+
+    big = OrganisationFactory(pk=1234567, network=pages.pw.nw.network, name="Big Id School")
+    for language in ("en", "ru", "nl"):
+        pages.pw.leader_a.language = language
+        pages.pw.leader_a.save(update_fields=["language"])
+        page = _client(pages.pw.leader_a).get(f"/n/{pages.slug}/partnerships/propose/").content.decode()
+        assert f'<option value="{big.pk}"' in page, language
