@@ -17,7 +17,6 @@ school itself (``can_consent``), never on someone's behalf.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ from interschool.partnerships.models import (
     PlanActivity,
     PlanIndicator,
 )
+from interschool.partnerships.pseudonyms import pseudonymised_text
 from interschool.registry.access import pseudonym
 
 CAN_PROPOSE = frozenset({Role.ADMIN, Role.COORDINATOR, Role.SCHOOL_LEADER})
@@ -87,17 +87,8 @@ class PartnershipAccess:
         """The partnership's name; pseudonymised, member names inside it are replaced by their codes."""
         if not self.pseudonymous:
             return self.partnership.name
-        members = [(m.organisation_id, m.organisation.name) for m in _members(self.partnership)]
+        members = [(m.organisation_id, m.organisation.name) for m in members_of(self.partnership)]
         return pseudonymised_text(self.partnership.name, self.membership.network_id, members)
-
-
-def pseudonymised_text(text: str, network_id: int, organisations: Iterable[tuple[int, str]]) -> str:
-    """``text`` with every organisation name it contains replaced by the organisation's stable code."""
-    codes = {name: pseudonym(network_id, pk) for pk, name in organisations if name}
-    if not codes or not text:
-        return text
-    pattern = re.compile("|".join(re.escape(name) for name in sorted(codes, key=len, reverse=True)))
-    return pattern.sub(lambda match: codes[match.group(0)], text)
 
 
 def can_consent(membership: Membership, member: PartnershipMember) -> bool:
@@ -116,14 +107,10 @@ def access_of(membership: Membership, partnership: Partnership) -> PartnershipAc
     elif role == Role.RESEARCHER:
         level = Level.READ
     else:
-        member_ids = {m.organisation_id for m in _members(partnership)}
+        member_ids = {m.organisation_id for m in members_of(partnership)}
         in_member = membership.organisation_id is not None and membership.organisation_id in member_ids
         proposer = partnership.proposed_by_id == membership.user_id and role in CAN_PROPOSE
-        leads = in_member and role in (Role.SCHOOL_LEADER, Role.COORDINATOR)
-        if leads or proposer or _named_coordinator(membership, partnership):
-            level = Level.EDIT
-        elif in_member:
-            level = Level.READ
+        level = _member_level(role, in_member, proposer or _named_coordinator(membership, partnership))
     return PartnershipAccess(membership, partnership, level, pseudonymous=role == Role.RESEARCHER)
 
 
@@ -133,11 +120,11 @@ def _named_coordinator(membership: Membership, partnership: Partnership) -> bool
     ).exists()
 
 
-def _members(partnership: Partnership) -> list[PartnershipMember]:
+def members_of(partnership: Partnership) -> list[PartnershipMember]:
+    """The members in the order they joined, from the access helper's prefetch when there is one."""
     cached = getattr(partnership, "_prefetched_objects_cache", {}).get("members")
-    if cached is not None:
-        return list(cached)
-    return list(partnership.members.all())
+    members = list(cached) if cached is not None else list(partnership.members.select_related("organisation"))
+    return sorted(members, key=lambda m: m.pk)
 
 
 def partnership_list_for_user(user: AnyUser, slug: str) -> tuple[Membership, QuerySet[Partnership]]:
@@ -175,16 +162,18 @@ def levels_of(membership: Membership, partnership_ids: Iterable[int]) -> dict[in
                 "pk", flat=True
             )
         )
-    leads = membership.role in (Role.SCHOOL_LEADER, Role.COORDINATOR)
-    levels = {}
-    for pk in ids:
-        if (pk in member_of and leads) or pk in coordinating:
-            levels[pk] = Level.EDIT
-        elif pk in member_of:
-            levels[pk] = Level.READ
-        else:
-            levels[pk] = Level.SUMMARY
-    return levels
+    return {pk: _member_level(membership.role, pk in member_of, pk in coordinating) for pk in ids}
+
+
+def _member_level(role: str, in_member: bool, coordinates: bool) -> Level:
+    """The rule for roles other than administrator and researcher, shared by ``access_of`` and ``levels_of``.
+
+    ``in_member``: the user's organisation is a member; ``coordinates``: the user is a named coordinator
+    or the proposer.
+    """
+    if coordinates or (in_member and role in (Role.SCHOOL_LEADER, Role.COORDINATOR)):
+        return Level.EDIT
+    return Level.READ if in_member else Level.SUMMARY
 
 
 def require_can_propose(membership: Membership) -> None:

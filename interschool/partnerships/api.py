@@ -8,7 +8,6 @@ description in the OpenAPI schema lists the codes it accepts with their English 
 
 import datetime as dt
 import enum
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
@@ -28,7 +27,7 @@ from interschool.core.api_conventions import ERRORS, PageNumber
 from interschool.core.models import Membership, Organisation, OrganisationKind, User
 from interschool.partnerships import access, listing, record
 from interschool.partnerships import vocabularies as v
-from interschool.partnerships.access import Level, PartnershipAccess
+from interschool.partnerships.access import Level, PartnershipAccess, members_of
 from interschool.partnerships.models import (
     AgreementRendering,
     AgreementVersion,
@@ -43,6 +42,7 @@ from interschool.partnerships.models import (
     PlanActivity,
     PlanIndicator,
 )
+from interschool.partnerships.pseudonyms import organisation_codes, replacer
 from interschool.partnerships.services import partnerships as services
 from interschool.partnerships.services import plan
 from interschool.registry import access as registry_access
@@ -213,36 +213,21 @@ class _Shown:
     def __init__(self, grant: PartnershipAccess, people: Iterable[str] = ()) -> None:
         self.grant = grant
         self.pseudonymous = grant.pseudonymous
-        self._replacements: dict[str, str] = {}
-        self._pattern: re.Pattern[str] | None = None
+        self.text: Callable[[str], str] = replacer({})
         if self.pseudonymous:
-            replacements = {name: WITHHELD for name in people if len(name) > 2}
-            for member in _members_of(grant.partnership):
-                name = member.organisation.name
-                if name:
-                    replacements[name] = grant.organisation_name(member.organisation_id, name)
-            self._replacements = replacements
-            if replacements:
-                names = sorted(replacements, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(name) for name in names))
+            members = ((m.organisation_id, m.organisation.name) for m in members_of(grant.partnership))
+            self.text = replacer(
+                {
+                    **{name: WITHHELD for name in people if len(name) > 2},
+                    **organisation_codes(grant.membership.network_id, members),
+                }
+            )
 
     def organisation(self, organisation_id: int, name: str) -> str:
         return self.grant.organisation_name(organisation_id, name)
 
     def person(self, name: str) -> str | None:
         return None if self.pseudonymous else name
-
-    def text(self, value: str) -> str:
-        if self._pattern is None:
-            return value
-        return self._pattern.sub(lambda match: self._replacements[match.group(0)], value)
-
-
-def _members_of(partnership: Partnership) -> list[PartnershipMember]:
-    """The members, from the prefetch of the access helper when there is one."""
-    cached = getattr(partnership, "_prefetched_objects_cache", {}).get("members")
-    members = list(cached) if cached is not None else list(partnership.members.select_related("organisation"))
-    return sorted(members, key=lambda m: m.pk)
 
 
 def _people_names(partnership_ids: Sequence[int]) -> dict[int, set[str]]:
@@ -728,7 +713,7 @@ def _common(grant: PartnershipAccess, shown: _Shown) -> dict[str, Any]:
         "id": p.pk,
         "name": shown.text(p.name),
         "state": p.state,
-        "member_count": len(_members_of(p)),
+        "member_count": len(members_of(p)),
         **{name: getattr(p, name) for name in TYPOLOGY},
     }
 
@@ -759,7 +744,7 @@ def _partnership(grant: PartnershipAccess, shown: _Shown) -> dict[str, Any]:
         "paused_on": p.paused_on,
         "ended_on": p.ended_on,
         "approved_on": p.approved_on,
-        "members": [_member(m, shown) for m in _members_of(p)],
+        "members": [_member(m, shown) for m in members_of(p)],
     }
 
 
@@ -823,7 +808,7 @@ def _detail(grant: PartnershipAccess) -> dict[str, Any]:
         "can": {
             "edit": grant.can_edit,
             "approve": grant.can_approve,
-            "consent_for": [m.pk for m in _members_of(p) if grant.can_consent(m)],
+            "consent_for": [m.pk for m in members_of(p) if grant.can_consent(m)],
         },
         "created_at": p.created_at,
         "updated_at": p.updated_at,

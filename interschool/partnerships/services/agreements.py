@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,10 +34,9 @@ from django.utils.text import capfirst
 from interschool.core.models import OrganisationKind
 from interschool.core.services.audit import Actor, audit_record
 from interschool.partnerships import vocabularies as v
-from interschool.partnerships.access import pseudonymised_text
 from interschool.partnerships.models import AgreementRendering, AgreementVersion, Partnership
+from interschool.partnerships.pseudonyms import organisation_codes, pseudonymised_text, replacer
 from interschool.partnerships.services.partnerships import agreement_content
-from interschool.registry.access import pseudonym
 
 LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 
@@ -279,20 +277,6 @@ def render_pdf(html: str) -> bytes:
 # --- pseudonymisation ---------------------------------------------------------------------------------
 
 
-def _replacer(replacements: Mapping[str, str]) -> Callable[[Any], Any]:
-    """A function that replaces every occurrence of the keys in a string, longest first."""
-    if not replacements:
-        return lambda value: value
-    pattern = re.compile("|".join(re.escape(name) for name in sorted(replacements, key=len, reverse=True)))
-
-    def text(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        return pattern.sub(lambda match: replacements[match.group(0)], value)
-
-    return text
-
-
 def pseudonymised_content(content: Mapping[str, Any], network_id: int) -> dict[str, Any]:
     """The content with organisations as their stable codes and people's names left out.
 
@@ -300,15 +284,18 @@ def pseudonymised_content(content: Mapping[str, Any], network_id: int) -> dict[s
     free text (the name, the summary, goal and activity titles, consent comments), as are the names of
     the people the content lists.
     """
-    codes = {
-        m["name"]: pseudonym(network_id, m["organisation_id"])
-        for m in content.get("members", [])
-        if m.get("name") and m.get("organisation_id") is not None
-    }
+    codes = organisation_codes(
+        network_id,
+        (
+            (m["organisation_id"], m.get("name", ""))
+            for m in content.get("members", [])
+            if m.get("organisation_id")
+        ),
+    )
     people = {p.get("name", "") for p in content.get("people", [])}
     people |= {content.get("proposed_by", "")}
     people |= {c.get("decided_by", "") for c in content.get("consents") or []}
-    text = _replacer({**{name: WITHHELD for name in people if name}, **codes})
+    text = replacer({**{name: WITHHELD for name in people if name}, **codes})
 
     def organisation(name: str) -> str:
         return codes.get(name, text(name))

@@ -44,6 +44,7 @@ from interschool.partnerships.forms import (
     organisation_choices,
 )
 from interschool.partnerships.models import Consent, Partnership
+from interschool.partnerships.pseudonyms import pseudonymised_text
 from interschool.partnerships.services import partnerships as svc
 from interschool.registry.access import pseudonym, pseudonymous
 
@@ -75,7 +76,7 @@ def partnership_list(request: AuthenticatedRequest, network_slug: str) -> HttpRe
     rows = [
         {
             "pk": p.pk,
-            "name": access.pseudonymised_text(
+            "name": pseudonymised_text(
                 p.name, membership.network_id, [(m.organisation_id, m.name) for m in names.get(p.pk, [])]
             )
             if hidden
@@ -249,7 +250,7 @@ def _export_rows(
         readable = levels[p.pk] >= Level.READ
         name = p.name
         if hidden:
-            name = access.pseudonymised_text(
+            name = pseudonymised_text(
                 name, membership.network_id, [(m.organisation_id, m.name) for m in names.get(p.pk, [])]
             )
         row: list[Any] = [p.pk, name]
