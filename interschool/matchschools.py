@@ -34,6 +34,7 @@ from interschool.algorithms.matching.assignment import MAX_CAPACITY
 from interschool.algorithms.matching.exact import MatchingInputError
 from interschool.algorithms.matching.scoring import (
     ORGANISATION_COMPONENTS,
+    PERCENTILE_YEARS,
     VERTICAL_COMPONENTS,
     MatchingRules,
     Organisation,
@@ -60,7 +61,6 @@ ROLE_COLUMNS = ("role", "capacity")
 ORGANISATION_COLUMNS = ("org_id", "kind", "capacity", "offers", "latitude", "longitude")
 ORGANISATION_KINDS = ("university", "college", "museum", "library", "business", "ngo", "other")
 ROLES = ("leader", "supported", "none")
-PERCENTILE_YEARS = 3  # latest published outcome values averaged for a school's percentile
 
 _OUTCOME = re.compile(r"outcome_\d{4}")
 _KNOWN_DOMAINS = frozenset(SUPPORT_DOMAINS)

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "interschool.core",
     "interschool.registry",
     "interschool.partnerships",
+    "interschool.matching",
 ]
 
 MIDDLEWARE = [

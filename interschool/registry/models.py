@@ -298,6 +298,9 @@ class Classification(models.Model):
     label = models.CharField(_("classification"), max_length=16, choices=ClassificationLabel.choices)
     indicator = models.ForeignKey(Indicator, on_delete=models.SET_NULL, null=True, related_name="+")
     reasons = models.JSONField(default=list)  # [{"code", "years", "numbers"}]
+    # The school's rank among the schools classified on the same indicator, from 0 (worst) to 1 (best),
+    # by the mean of its latest published values; the matching engine's outcome percentile.
+    percentile = models.FloatField(_("outcome percentile"), null=True, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:

@@ -58,6 +58,7 @@ from .exact import MatchingInputError
 
 UNITS = 1_000_000  # scores are exact on a grid of 10**-6
 PLACES = 6
+PERCENTILE_YEARS = 3  # a school's latest published outcome values averaged for its percentile
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]

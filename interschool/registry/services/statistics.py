@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from interschool.algorithms.classification import Rules, SchoolSeries, classify, group_statistics
+from interschool.algorithms.matching.scoring import PERCENTILE_YEARS, outcome_percentiles
 from interschool.core.models import Network, Organisation, OrganisationKind
 from interschool.registry import charts
 from interschool.registry.models import (
@@ -141,6 +142,28 @@ def phase_indicator_choice(
     return chosen
 
 
+def _percentiles(
+    schools: dict[int, tuple[str, list[str], float | None, float | None]],
+    chosen: dict[str, int],
+    series: dict[int, dict[int, dict[int, float | None]]],
+    indicators: dict[int, Indicator],
+) -> dict[int, float | None]:
+    """Each school's outcome percentile on its phase's indicator: the mean of its latest
+    ``PERCENTILE_YEARS`` published values, ranked among the schools on the same indicator."""
+    keys, groups, means, higher = [], [], [], []
+    for org, (phase, _strengths, _lat, _lon) in schools.items():
+        ind_id = chosen.get(phase)
+        if ind_id is None:
+            continue
+        values = series.get(ind_id, {}).get(org, {})
+        latest = [values[y] for y in sorted(values, reverse=True) if values[y] is not None][:PERCENTILE_YEARS]
+        keys.append(org)
+        groups.append(str(ind_id))
+        means.append(round(sum(latest) / len(latest), 9) if latest else None)
+        higher.append(indicators[ind_id].higher_is_better)
+    return dict(zip(keys, outcome_percentiles(groups, means, higher), strict=True))
+
+
 def _classify(
     network: Network,
     settings_row: RegistrySettings,
@@ -150,6 +173,7 @@ def _classify(
 ) -> int:
     rules = rules_for(settings_row)
     chosen = phase_indicator_choice(settings_row, schools, series, indicators)
+    percentiles = _percentiles(schools, chosen, series, indicators)
     rows: dict[int, tuple[Any, ...]] = {}
     now = timezone.now()
     for phase, ind_id in chosen.items():
@@ -161,13 +185,22 @@ def _classify(
         ]
         results = classify(items, rules, higher_is_better=indicator.higher_is_better)
         for org, result in results.items():
-            rows[org] = (org, network.pk, result.label, ind_id, [r.as_dict() for r in result.reasons], now)
+            reasons = [r.as_dict() for r in result.reasons]
+            rows[org] = (org, network.pk, result.label, ind_id, reasons, percentiles.get(org), now)
     for org, (phase, _strengths, _lat, _lon) in schools.items():
         if org not in rows:
             code = "no_indicator" if phase not in chosen else "not_enough_data"
             reasons = [{"code": code, "years": [], "numbers": {}}]
-            rows[org] = (org, network.pk, ClassificationLabel.NONE, chosen.get(phase), reasons, now)
+            rows[org] = (
+                org,
+                network.pk,
+                ClassificationLabel.NONE,
+                chosen.get(phase),
+                reasons,
+                percentiles.get(org),
+                now,
+            )
     Classification.objects.filter(network=network).delete()
-    fields = ("organisation", "network", "label", "indicator", "reasons", "computed_at")
+    fields = ("organisation", "network", "label", "indicator", "reasons", "percentile", "computed_at")
     bulk_insert(Classification, fields, rows.values())
     return len(rows)
