@@ -12,6 +12,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 import interschool
 from interschool.core.api import router as core_router
 from interschool.core.api_conventions import SessionAuth, TokenAuth
+from interschool.matching.api import router as matching_router
 from interschool.partnerships.api import router as partnerships_router
 from interschool.registry.api import router as registry_router
 
@@ -90,3 +91,4 @@ def version(request: HttpRequest) -> dict[str, str]:
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
 api.add_router("/", partnerships_router)
+api.add_router("/", matching_router)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs", partial(openapi_view, api=api), name="api_docs"),
     path("n/<slug:network_slug>/", include("interschool.registry.urls")),
     path("n/<slug:network_slug>/partnerships/", include("interschool.partnerships.urls")),
+    path("n/<slug:network_slug>/matching/", include("interschool.matching.views")),
     path("", include("interschool.core.urls")),
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -269,6 +270,7 @@ class RankedCandidate:
     partner_id: int
     explanation: PairExplanation
     matched: bool  # the run chose this pair (or put both in one group)
+    partner_full: bool  # the partner is a leader or organisation whose every place went to others
 
 
 def run_inputs(run: MatchingRun) -> Inputs:
@@ -297,8 +299,23 @@ def school_candidates(run: MatchingRun, organisation_id: int, limit: int = 20) -
         inputs.organisations,
     )
     partners = matched_partners(run, organisation_id)
+    capacity = {s.id: s.capacity for s in inputs.schools} | {o.id: o.capacity for o in inputs.organisations}
+    providers = {c.provider_id for c in found if c.provider_id != sid} if not table.symmetric else set()
+    taken = dict(
+        MatchMember.objects.filter(match__run=run, organisation_id__in=[int(p) for p in providers])
+        .values("organisation_id")
+        .annotate(n=Count("pk"))
+        .values_list("organisation_id", "n")
+    )
     return [
-        RankedCandidate(n, int(c.partner_of(sid)), e, int(c.partner_of(sid)) in partners)
+        RankedCandidate(
+            rank=n,
+            partner_id=int(c.partner_of(sid)),
+            explanation=e,
+            matched=int(c.partner_of(sid)) in partners,
+            partner_full=c.provider_id in providers
+            and taken.get(int(c.provider_id), 0) >= capacity.get(c.provider_id, 0),
+        )
         for n, (c, e) in enumerate(zip(found, explained, strict=True), start=1)
     ]
 

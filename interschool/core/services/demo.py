@@ -118,9 +118,11 @@ def demo_ensure() -> tuple[Network, list[DemoLogin], bool]:
             )
     if created:
         # Imported here so that core does not depend on the partnerships app when it is loaded.
+        from interschool.matching.demo import demo_matching
         from interschool.partnerships.demo import demo_partnerships
 
         demo_partnerships(network)
+        demo_matching(network)
     return network, logins, created
 
 
