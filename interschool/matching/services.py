@@ -31,7 +31,7 @@ from interschool.algorithms.matching.explain import (
 from interschool.algorithms.matching.peers import PeerClusterResult
 from interschool.algorithms.matching.vertical import MatchResult
 from interschool.core.models import Network, Organisation, OrganisationKind, User
-from interschool.core.services.audit import Actor, audit_created, audit_record
+from interschool.core.services.audit import Actor, audit_created, audit_record, file_checksum
 from interschool.core.services.notifications import notify
 from interschool.core.services.progress import progress_finish, progress_start, progress_update
 from interschool.matching import vocabularies as v
@@ -107,6 +107,18 @@ def run_execute(run: MatchingRun) -> MatchingRun:
             run.finished_at = timezone.now()
             run.save(
                 update_fields=["summary", "status", "finished_at", "snapshot", "candidates", "updated_at"]
+            )
+            audit_record(
+                actor=run.created_by or "worker",
+                network=run.network,
+                action="run",
+                obj=run,
+                counts={
+                    "matches": summary["matches"],
+                    "matched": summary["matched"],
+                    "unmatched": sum(summary["unmatched"].values()),
+                },
+                checksum=file_checksum(bytes(run.snapshot or b"")),
             )
         if progress_id:
             progress_finish(progress_id, message=str(_("Finished")))
