@@ -274,11 +274,23 @@ def _lines(lines: list[wording.ComponentLine]) -> list[dict[str, Any]]:
     ]
 
 
+# The engine's order of the components. A match's components come back from a JSON column, whose key
+# order PostgreSQL does not keep (jsonb sorts keys), so they are put back in this order.
+COMPONENT_ORDER = {code: position for position, code in enumerate(v.COMPONENT_LABELS)}
+
+
+def _in_order(components: dict[str, Any]) -> dict[str, Any]:
+    return dict(
+        sorted(components.items(), key=lambda item: COMPONENT_ORDER.get(item[0], len(COMPONENT_ORDER)))
+    )
+
+
 def _match(run: MatchingRun, match: Match) -> dict[str, Any]:
     members = list(match.members.all())
+    components = _in_order(match.components)
     # A group's components are summed over its pairs; the sentences speak of the mean pair.
     pairs = len(members) * (len(members) - 1) // 2 if run.mode == v.RunMode.CLUSTERS else 1
-    lines = wording.component_lines(run.mode, match.components, run.parameters, match.distance_km, pairs)
+    lines = wording.component_lines(run.mode, components, run.parameters, match.distance_km, pairs)
     return {
         "number": match.number,
         "score": _decimal(match.score),
@@ -288,7 +300,7 @@ def _match(run: MatchingRun, match: Match) -> dict[str, Any]:
             {"organisation_id": m.organisation_id, "name": m.organisation.name, "role": m.role}
             for m in members
         ],
-        "components": {code: str(points) for code, points in match.components.items()},
+        "components": {code: str(points) for code, points in components.items()},
         "explanation": _lines(lines),
         "partnership_id": match.partnership_id,
         "accepted_at": match.accepted_at,
@@ -443,7 +455,10 @@ def school_candidates(
                 "matched": c.matched,
                 "explanation": _lines(
                     wording.component_lines(
-                        run.mode, c.explanation.components, run.parameters, c.explanation.distance_km
+                        run.mode,
+                        _in_order(c.explanation.components),
+                        run.parameters,
+                        c.explanation.distance_km,
                     )
                 ),
             }

@@ -21,15 +21,23 @@ def _field(p: params.Parameter) -> forms.Field:
         attrs["min"] = f"{p.low:g}"
     if p.high is not None:
         attrs["max"] = f"{p.high:g}"
-    field_class = forms.FloatField if p.kind is float else forms.IntegerField
-    return field_class(
+    if p.kind is float:
+        return forms.FloatField(
+            label=p.label,
+            required=not p.optional,
+            help_text=p.help,
+            min_value=p.low,
+            max_value=p.high,
+            widget=forms.NumberInput(attrs=attrs),
+            localize=False,
+        )
+    return forms.IntegerField(
         label=p.label,
         required=not p.optional,
         help_text=p.help,
-        min_value=p.low,
-        max_value=p.high,
+        min_value=None if p.low is None else int(p.low),
+        max_value=None if p.high is None else int(p.high),
         widget=forms.NumberInput(attrs=attrs),
-        localize=False,
     )
 
 
@@ -69,7 +77,7 @@ class OrganisationLookupField(forms.CharField):
         super().__init__(*args, **kwargs)
         self.network: Network | None = None
 
-    def clean(self, value: Any) -> Organisation:  # type: ignore[override]
+    def clean(self, value: Any) -> Organisation:
         text = super().clean(value).strip()
         found = list(
             Organisation.objects.filter(Q(code=text) | Q(name__iexact=text), network=self.network)[:2]

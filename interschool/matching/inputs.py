@@ -22,7 +22,7 @@ from interschool.matching.models import PairRule, SchoolChoiceRecord
 from interschool.matching.parameters import DEFAULT_CAPACITY, engine_rules
 from interschool.registry.models import ClassificationLabel
 
-ORGANISATION_KINDS = {
+ORGANISATION_KINDS: dict[str, str] = {
     OrganisationKind.UNIVERSITY: "university",
     OrganisationKind.COLLEGE: "college",
     OrganisationKind.MUSEUM: "museum",
@@ -31,7 +31,10 @@ ORGANISATION_KINDS = {
     OrganisationKind.NGO: "ngo",
 }
 NO_DATA_CODES = frozenset({"no_indicator", "not_enough_data"})
-ROLE_OF_LABEL = {ClassificationLabel.LEADER: "leader", ClassificationLabel.NEEDS_SUPPORT: "supported"}
+ROLE_OF_LABEL: dict[str | None, str] = {
+    ClassificationLabel.LEADER: "leader",
+    ClassificationLabel.NEEDS_SUPPORT: "supported",
+}
 SNAPSHOT_VERSION = 1
 
 
@@ -281,6 +284,6 @@ def snapshot_decode(blob: bytes | memoryview) -> Inputs:
         schools=schools,
         organisations=organisations,
         left_out=data["left_out"],
-        forbidden=[tuple(p) for p in data["forbidden"]],  # type: ignore[misc]
+        forbidden=[tuple(p) for p in data["forbidden"]],
         ties=[(a, b, value) for a, b, value in data["ties"]],
     )

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from interschool.algorithms.matching.exact import MatchingInputError
 from interschool.algorithms.matching.scoring import MatchingRules, ScoreWeights
@@ -28,13 +28,13 @@ DEFAULT_CAPACITY = 2  # partners a leader or organisation takes when the registr
 @dataclass(frozen=True)
 class Parameter:
     name: str
-    label: Promise
+    label: StrOrPromise
     kind: type  # float, int or bool
     default: Any
     low: float | None = None
     high: float | None = None
     optional: bool = False  # may be empty (None)
-    help: Promise | str = ""
+    help: StrOrPromise = ""
 
 
 _RULES, _WEIGHTS = MatchingRules(), ScoreWeights()

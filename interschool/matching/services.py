@@ -356,7 +356,7 @@ def _proposal_for(match: Match, members: Sequence[MatchMember], explanation: str
             )
             for m in members
         ]
-        model, motives = pv.Model.HIGH_LOW_FEDERATION, [pv.Motive.TEACHING_QUALITY]
+        model, motives = pv.Model.HIGH_LOW_FEDERATION, [str(pv.Motive.TEACHING_QUALITY)]
     elif run.mode == v.RunMode.ORGANISATIONS:
         specs = [
             MemberSpec(
@@ -370,10 +370,10 @@ def _proposal_for(match: Match, members: Sequence[MatchMember], explanation: str
         ]
         university = any(o.kind in (OrganisationKind.UNIVERSITY, OrganisationKind.COLLEGE) for o in orgs)
         model = pv.Model.SCHOOL_UNIVERSITY if university else pv.Model.SCHOOL_COMMUNITY
-        motives = [pv.Motive.STUDENTS]
+        motives = [str(pv.Motive.STUDENTS)]
     else:
         specs = [MemberSpec(m.organisation, pv.MemberRole.PARTNER, pv.ActorRole.EXECUTOR) for m in members]
-        model, motives = pv.Model.PEER_CLUSTER, [pv.Motive.TEACHING_QUALITY]
+        model, motives = pv.Model.PEER_CLUSTER, [str(pv.Motive.TEACHING_QUALITY)]
     name = " – ".join(o.name for o in orgs)
     if len(name) > 200:
         name = name[:199] + "…"

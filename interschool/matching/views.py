@@ -328,7 +328,7 @@ def run_compare(request: AuthenticatedRequest, network_slug: str) -> HttpRespons
             {
                 "number": n,
                 "members": sorted(
-                    ({"pk": o, "name": names.get(o, "")} for o in key), key=lambda m: m["name"]
+                    ({"pk": o, "name": names.get(o, "")} for o in key), key=lambda m: str(m["name"])
                 ),
             }
             for key, n in found.items()
@@ -381,7 +381,9 @@ def choices(request: AuthenticatedRequest, network_slug: str) -> HttpResponseBas
                 return redirect("matching_choices", network.slug)
             if form_name == "clear":
                 record = (
-                    SchoolChoiceRecord.objects.filter(network=network, pk=_int(request.POST.get("record")))
+                    SchoolChoiceRecord.objects.filter(
+                        network=network, pk=_int(request.POST.get("record")) or 0
+                    )
                     .select_related("organisation")
                     .first()
                 )

@@ -37,7 +37,7 @@ def background_worker(transactional_db, settings):
 
 
 def _leader_for(network, organisation: Organisation, email: str) -> User:
-    user = user_create(actor="test", email=email, password=PASSWORD, full_name=f"Leader of {organisation.name}")
+    user = user_create(actor="test", email=email, password=PASSWORD, full_name=f"Leader, {organisation.name}")
     member_add(actor="test", network=network, user=user, role=Role.SCHOOL_LEADER, organisation=organisation)
     return user
 

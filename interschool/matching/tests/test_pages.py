@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from interschool.algorithms.matching.scoring import VERTICAL_COMPONENTS
 from interschool.core.models import Role
 from interschool.core.tests.factories import build_world
 from interschool.matching import vocabularies as v
@@ -89,13 +90,13 @@ def test_managing_pages_by_role(mw, role):
 
 def test_another_networks_users_find_nothing(mw):
     run = _run(mw)
-    other_admin = mw.other.user(Role.ADMIN)  # type: ignore[attr-defined]
+    other_admin = mw.other.user(Role.ADMIN)
     client = _client(other_admin)
     for url in _pages(mw, run):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/n/{mw.network.slug}/matching/{run.pk}/accept/", {"all": "1"}).status_code == 404
     # Nor does the network's own run show under the other network's address.
-    assert client.get(f"/n/{mw.other.network.slug}/matching/{run.pk}/").status_code == 404  # type: ignore[attr-defined]
+    assert client.get(f"/n/{mw.other.network.slug}/matching/{run.pk}/").status_code == 404
 
 
 def test_anonymous_is_sent_to_log_in(mw):
@@ -231,8 +232,7 @@ def test_export_csv_and_xlsx_carry_the_explanation(mw):
     assert len(unmatched) == run.unmatched.count()
     assert all(r[header.index("reason")] for r in unmatched)
     for row in members:  # the component columns add up to the score
-        parts = sum(float(row[header.index(c)]) for c in ("outcome_gap", "complementarity", "ses_similarity",
-                    "size_similarity", "same_phase", "same_setting", "distance", "earlier_ties", "cross_community"))  # fmt: skip
+        parts = sum(float(row[header.index(c)]) for c in VERTICAL_COMPONENTS)
         assert parts == pytest.approx(float(row[header.index("score")]), abs=1e-5)
     book = load_workbook(
         io.BytesIO(client.get(f"/n/{mw.network.slug}/matching/{run.pk}/export.xlsx").content)

@@ -156,7 +156,8 @@ def _percentiles(
         if ind_id is None:
             continue
         values = series.get(ind_id, {}).get(org, {})
-        latest = [values[y] for y in sorted(values, reverse=True) if values[y] is not None][:PERCENTILE_YEARS]
+        published = [x for y in sorted(values, reverse=True) if (x := values[y]) is not None]
+        latest = published[:PERCENTILE_YEARS]
         keys.append(org)
         groups.append(str(ind_id))
         means.append(round(sum(latest) / len(latest), 9) if latest else None)
