@@ -35,6 +35,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/pages_bench.py
 	$(BIN)/python benchmarks/pages_bench.py --postgres
 	$(BIN)/python benchmarks/matching_bench.py
+	$(BIN)/python benchmarks/matching_run_bench.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from interschool.algorithms.matching.scoring import MatchingRules, Organisation, School, ScoreWeights
 from interschool.core.models import Network, OrganisationKind, OrganisationStatus
@@ -57,6 +60,18 @@ class Inputs:
         )
 
 
+class _Decoded(dict[Any, Any]):
+    """JSON text → ``convert(value)``, each distinct text decoded once."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, text: str | None) -> Any:
+        value = self[text] = self.convert(None if text is None else json.loads(text))
+        return value
+
+
 def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) -> Inputs:
     """Read the network's open schools (and organisations) for a run in ``mode``."""
     choices = dict(
@@ -68,6 +83,12 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
         OrganisationRow.objects.filter(network=network, kind=OrganisationKind.SCHOOL)
         .exclude(status=OrganisationStatus.CLOSED)
         .order_by("pk")
+        # JSON read as text and decoded once per distinct value: the same few values repeat a lot.
+        .annotate(
+            strengths_text=Cast("strengths", TextField()),
+            needs_text=Cast("needs", TextField()),
+            reasons_text=Cast("classification__reasons", TextField()),
+        )
         .values_list(
             "pk",
             "latitude",
@@ -80,13 +101,15 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
             "ses_index",
             "accepts_online",
             "partner_capacity",
-            "strengths",
-            "needs",
+            "strengths_text",
+            "needs_text",
             "classification__label",
             "classification__percentile",
-            "classification__reasons",
+            "reasons_text",
         )
     )
+    domains = _Decoded(lambda value: frozenset(value or ()))
+    no_data = _Decoded(lambda value: bool({r.get("code") for r in value or []} & NO_DATA_CODES))
     schools: list[School] = []
     left_out: dict[str, str] = {}
     for (
@@ -120,11 +143,10 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
                 else ROLE_OF_LABEL.get(label, "none")
             )
             if role == "none":
-                codes = {r.get("code") for r in reasons or []}
-                if label is None or codes & NO_DATA_CODES:
+                if label is None or no_data[reasons]:
                     left_out[sid] = v.Reason.NO_DATA
                 continue
-        elif mode == v.RunMode.ORGANISATIONS and not needs:
+        elif mode == v.RunMode.ORGANISATIONS and not domains[needs]:
             continue
         leader_capacity = 0
         if role == "leader":
@@ -147,8 +169,8 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
                 accepts_online=bool(online) and online_allowed,
                 role=role,
                 capacity=leader_capacity,
-                strengths=frozenset(strengths or ()),
-                needs=frozenset(needs or ()),
+                strengths=domains[strengths],
+                needs=domains[needs],
                 performance=percentile,
             )
         )

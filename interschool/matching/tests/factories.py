@@ -12,7 +12,9 @@ Besides a main area of schools within 15 km of each other there is
 * "maple", a school without a label for want of data (reason ``not_enough_data``),
 * "linden", a school without a label for another reason (it takes no part in vertical matching),
 * a university and a museum with offers, a library without coordinates (works online), and the world's
-  museum, which offers nothing.
+  museum, which offers nothing,
+* two that never take part (``outside``): "poplar", a closed leader school next to "oak", and "council",
+  an education authority offering teaching.
 
 Every school has a school leader (``leaders``) so that accepting a match notifies someone.
 """
@@ -28,6 +30,7 @@ from interschool.core.models import (
     Network,
     Organisation,
     OrganisationKind,
+    OrganisationStatus,
     Phase,
     Role,
     SupportDomain,
@@ -148,6 +151,7 @@ class MatchingWorld:
     schools: dict[str, Organisation] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
     leaders: dict[str, User] = field(default_factory=dict)  # school key → its school leader
+    outside: dict[str, Organisation] = field(default_factory=dict)  # closed, or of a kind never matched
 
     @property
     def network(self) -> Network:
@@ -159,13 +163,13 @@ class MatchingWorld:
 
     def key_of(self, pk: int | str) -> str:
         """The key of an organisation of the world by primary key (as stored or as an engine id)."""
-        for key, org in (*self.schools.items(), *self.organisations.items()):
+        for key, org in (*self.schools.items(), *self.organisations.items(), *self.outside.items()):
             if org.pk == int(pk):
                 return key
         raise KeyError(pk)
 
     def pk(self, key: str) -> int:
-        org = self.schools.get(key) or self.organisations[key]
+        org = self.schools.get(key) or self.organisations.get(key) or self.outside[key]
         return org.pk
 
 
@@ -228,6 +232,39 @@ def build_matching_world(nw: NetworkWorld) -> MatchingWorld:
             partner_capacity=org_spec.capacity,
         )
     world.organisations["world_museum"] = nw.partner  # offers nothing: never matched
+    world.outside["poplar"] = poplar = OrganisationFactory(
+        network=nw.network,
+        kind=OrganisationKind.SCHOOL,
+        name="Poplar Secondary School (closed)",
+        code=f"{slug}-poplar",
+        status=OrganisationStatus.CLOSED,
+        phase=Phase.SECONDARY,
+        latitude=52.005,
+        longitude=-1.005,
+        strengths=[T, L],
+        needs=[A],
+        partner_capacity=3,
+        accepts_online=True,
+        enrolment=800,
+    )
+    Classification.objects.create(
+        organisation=poplar,
+        network=nw.network,
+        label=LEADER,
+        percentile=0.99,
+        reasons=REASONS[LEADER],
+        computed_at=now,
+    )
+    world.outside["council"] = OrganisationFactory(
+        network=nw.network,
+        kind=OrganisationKind.AUTHORITY,
+        name=f"Council of {slug.upper()}",
+        code=f"{slug}-council",
+        latitude=52.015,
+        longitude=-1.0,
+        offers=[T, L, A, CA],
+        partner_capacity=5,
+    )
     return world
 
 
