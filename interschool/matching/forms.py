@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from interschool.core.models import Network, Organisation
 from interschool.matching import parameters as params
@@ -44,7 +45,7 @@ def _field(p: params.Parameter) -> forms.Field:
 class RunForm(forms.Form):
     """Mode, note and every parameter, prefilled with the defaults (or another run's parameters)."""
 
-    mode = forms.ChoiceField(label=_("Mode"), choices=v.RunMode.choices)
+    mode = forms.ChoiceField(label=pgettext_lazy("matching run", "Mode"), choices=v.RunMode.choices)
     note = forms.CharField(
         label=_("Note"),
         required=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from interschool.core.models import Network, Organisation, Progress
 from interschool.core.models.base import TimestampedModel
@@ -18,7 +19,7 @@ from interschool.matching import vocabularies as v
 
 class MatchingRun(TimestampedModel):
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="matching_runs")
-    mode = models.CharField(_("mode"), max_length=16, choices=v.RunMode.choices)
+    mode = models.CharField(pgettext_lazy("matching run", "mode"), max_length=16, choices=v.RunMode.choices)
     parameters = models.JSONField(_("parameters"), default=dict)  # see interschool.matching.parameters
     note = models.CharField(_("note"), max_length=200, blank=True)
     status = models.CharField(

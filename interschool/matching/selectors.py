@@ -25,6 +25,10 @@ class MemberRow:
     latitude: float | None
     longitude: float | None
 
+    @property
+    def role_label(self) -> str:
+        return str(v.MemberRole(self.role).label) if self.role in v.MemberRole.values else self.role
+
 
 def members_by_match(matches: Iterable[Match] | QuerySet[Match]) -> dict[int, list[MemberRow]]:
     found: dict[int, list[MemberRow]] = defaultdict(list)
