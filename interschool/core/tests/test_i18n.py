@@ -36,6 +36,7 @@ SAME_IN = {
         "Import #%(number)s",
         "Import #%(number)s: %(format)s",
         "Open",
+        "%(km)s km",
     }
 }
 
