@@ -3,11 +3,13 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import translation
 from ninja import Schema
 from ninja.pagination import PaginationBase
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import Field
 
+from interschool.core.middleware import language_for_request
 from interschool.core.models import User
 from interschool.core.services.tokens import api_token_authenticate
 
@@ -19,6 +21,10 @@ class TokenAuth(HttpBearer):
         user = api_token_authenticate(token)
         if user is not None:
             request.user = user
+            # The language middleware ran before the token was read: the user's own language wins now.
+            language = language_for_request(request)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         return user
 
 

@@ -35,9 +35,8 @@ def can_manage(membership: Membership) -> bool:
 
 def run_list_for_user(user: AnyUser, slug: str) -> tuple[Membership, QuerySet[MatchingRun]]:
     membership = matching_for_user(user, slug)
-    return membership, MatchingRun.objects.filter(network=membership.network).select_related(
-        "created_by", "progress"
-    )
+    runs = MatchingRun.objects.filter(network=membership.network).defer("snapshot", "candidates")
+    return membership, runs.select_related("created_by", "progress")
 
 
 def run_get_for_user(
@@ -46,6 +45,7 @@ def run_get_for_user(
     membership = matching_for_user(user, slug, manage=manage)
     run = (
         MatchingRun.objects.filter(network=membership.network, pk=pk)
+        .defer("snapshot", "candidates")  # loaded when a school's candidates are read
         .select_related("network", "progress", "created_by")
         .first()
     )

@@ -86,7 +86,12 @@ def run_create(
 def run_execute(run: MatchingRun) -> MatchingRun:
     """Read the registry, match, and store the result; a failure is recorded on the run, not raised."""
     started = time.perf_counter()
-    MatchingRun.objects.filter(pk=run.pk).update(status=v.RunStatus.RUNNING, started_at=timezone.now())
+    claimed = MatchingRun.objects.filter(pk=run.pk, status=v.RunStatus.QUEUED).update(
+        status=v.RunStatus.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:  # already running or done (a task delivered twice): leave it as it is
+        run.refresh_from_db()
+        return run
     progress_id = run.progress_id
     try:
         if progress_id:
@@ -122,6 +127,7 @@ def run_execute(run: MatchingRun) -> MatchingRun:
                 checksum=file_checksum(bytes(run.snapshot or b"")),
             )
         if progress_id:
+            progress_update(progress_id, done=STAGES)
             progress_finish(progress_id, message=str(_("Finished")))
     except (MatchingInputError, ValidationError) as error:
         _fail(run, str(error))
@@ -408,7 +414,8 @@ def matches_accept(*, actor: Actor, run: MatchingRun, numbers: Iterable[int] | N
 
     if run.status != v.RunStatus.FINISHED:
         raise ValidationError(_("Only a finished run's matches can be accepted."))
-    query = Match.objects.filter(run=run).select_related("run", "run__network")
+    # Locked, so that two administrators accepting at once cannot both turn a match into a proposal.
+    query = Match.objects.select_for_update().filter(run=run).select_related("run", "run__network")
     if numbers is None:
         matches = list(query.filter(partnership__isnull=True, accepted_at__isnull=True))
     else:

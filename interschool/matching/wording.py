@@ -32,6 +32,7 @@ def _percent(x: float) -> str:
     return number_format(round(100 * x))
 
 
+ORDER = {code: n for n, code in enumerate(v.COMPONENT_LABELS)}  # the engine's order of components
 BINARY = frozenset({"same_phase", "same_setting", "cross_community"})
 
 
@@ -122,14 +123,14 @@ def component_lines(
             Decimal(str(points)),
             component_sentence(mode, code, Decimal(str(points)), parameters, distance_km, pairs),
         )
-        for code, points in components.items()
+        for code, points in sorted(components.items(), key=lambda item: ORDER.get(item[0], len(ORDER)))
     ]
 
 
 def reason_sentence(reason: str, parameters: Mapping[str, Any]) -> str:
     if reason == v.Reason.NO_ELIGIBLE_PARTNER:
         return _("No eligible partner within %(km)s km, and no online partner.") % {
-            "km": number_format(parameters.get("max_distance_km", 0))
+            "km": f"{float(parameters.get('max_distance_km', 0)):g}"
         }
     return str(v.Reason(reason).label) if reason in v.Reason.values else reason
 

@@ -464,12 +464,12 @@ def test_sentences_follow_the_request_language(s):
     with translation.override("en"):  # the middleware activates the request's language in this thread
         (dutch, dutch_run), (english, english_run) = read("nl"), read("en")
     english_lines, dutch_lines = distances(english), distances(dutch)
-    assert [d["sentence"] for d in english_lines] == [
-        f"{m['distance_km']:.1f} km apart." for m in english["items"]
-    ]
-    # Dutch writes a decimal comma; the points stay numbers in the same form.
-    assert [d["sentence"] for d in dutch_lines] == [d["sentence"].replace(".", ",", 1) for d in english_lines]
-    assert [d["points"] for d in dutch_lines] == [d["points"] for d in english_lines]
+    for match, in_english, in_dutch in zip(english["items"], english_lines, dutch_lines, strict=True):
+        km = f"{match['distance_km']:.1f}"
+        assert in_english["sentence"] == f"{km} km apart."
+        # Dutch writes a decimal comma (and its own words, once translated); points stay numbers.
+        assert km.replace(".", ",") in in_dutch["sentence"] and km not in in_dutch["sentence"]
+        assert in_dutch["points"] == in_english["points"]
     # The worker stored its stage in English; each reader gets it in their language.
     assert english_run["progress"]["message"] == "Finished"
     assert dutch_run["progress"]["message"] == "Voltooid"
@@ -574,3 +574,13 @@ def test_the_schema_lists_codes_and_parameters_without_replacing_other_schemas()
     assert "actor_role" in components["MemberOut"]["properties"]
     assert "pupil_care" in components["Reason"]["enum"]
     assert "lead" in components["MemberRole"]["enum"]
+
+
+def test_a_token_users_saved_language_wins_over_the_browsers(s):
+    admin = s.world.a.user(Role.ADMIN)
+    admin.language = "nl"
+    admin.save(update_fields=["language"])
+    client, headers = _token_client(admin)
+    with translation.override("en"):
+        run = client.get(s.url("/runs/{run}"), HTTP_ACCEPT_LANGUAGE="en", **headers).json()
+    assert run["progress"]["message"] == "Voltooid"
