@@ -16,7 +16,9 @@ The reference, in the same process on the same data: the engine alone, ``engine_
 on inputs read once with ``gather_inputs`` beforehand. Product and engine alternate, ``--repeats`` times
 each, with a garbage collection (not timed) before each; the fastest of each counts. Target: the product
 adds at most 50 % on top of the engine (``overhead_ratio`` = product seconds / engine seconds - 1 ≤ 0.5).
-Prints one JSON object.
+For a second reference, the engine's own command, ``interschool match-file --mode vertical``, runs on the
+same generated file as a separate process (reading the file and computing the percentiles included):
+``product_vs_engine_command`` is the product's time over the command's. Prints one JSON object.
 
 SQLite in a temporary data directory by default; ``--postgres`` uses a throw-away PostgreSQL server (or
 the server of DATABASE_URL when it is set), with a database of its own, analysed after the import.
@@ -175,6 +177,28 @@ def _engine(engine_run: Callable[[Any], Any], inputs: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def _engine_command(csv_path: Path, tmp: Path) -> tuple[float, int]:
+    """The engine as its own command on the generated file: reading it, computing the outcome
+    percentiles, matching and writing the pairs, as a separate process (``docs/matching.md``)."""
+    out = tmp / "engine-command-pairs.csv"
+    command = [
+        *_interschool(),
+        "match-file",
+        "--schools",
+        str(csv_path),
+        "--mode",
+        "vertical",
+        "--out",
+        str(out),
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    return seconds, int(summary["matched"])
+
+
 def _rounded(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _rounded(v) for k, v in value.items()}
@@ -262,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                 seconds, result = _engine(engine_run, inputs)
                 engines.append(seconds)
                 engine_matched = result.matched
+            command_runs = [_engine_command(csv_path, Path(tmp)) for _ in range(max(1, args.repeats))]
             if args.profile:
                 _say(f"profiling one more run into {args.profile}")
                 _profile_run(network, timer, args.profile)
@@ -300,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         "engine_seconds_all": [round(s, 3) for s in engines],
         "gather_inputs_seconds_untimed": round(gather_seconds, 3),
         "overhead_ratio": round(overhead, 3),
+        "engine_command": "interschool match-file --schools <the same CSV> --mode vertical",
+        "engine_command_seconds": round(min(s for s, _ in command_runs), 3),
+        "engine_command_matched": command_runs[0][1],
+        "product_vs_engine_command": round(best["seconds"] / min(s for s, _ in command_runs), 3),
         "target_overhead": TARGET_OVERHEAD,
         "meets_target": overhead <= TARGET_OVERHEAD,
         "breakdown_seconds": _rounded(best["breakdown"]),

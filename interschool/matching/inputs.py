@@ -72,6 +72,10 @@ class _Decoded(dict[Any, Any]):
         return value
 
 
+def _own(capacity: int | None) -> int:
+    return DEFAULT_CAPACITY if capacity is None else capacity
+
+
 def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) -> Inputs:
     """Read the network's open schools (and organisations) for a run in ``mode``."""
     choices = dict(
@@ -79,10 +83,14 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
     )
     online_allowed = bool(parameters["online_allowed"])
     capacity = parameters["capacity"]
+    open_schools = OrganisationRow.objects.filter(network=network, kind=OrganisationKind.SCHOOL).exclude(
+        status=OrganisationStatus.CLOSED
+    )
+    domains = _Decoded(lambda value: frozenset(value or ()))
+    no_data = _Decoded(lambda value: bool({r.get("code") for r in value or []} & NO_DATA_CODES))
+    left_out: dict[str, str] = {}
     rows = (
-        OrganisationRow.objects.filter(network=network, kind=OrganisationKind.SCHOOL)
-        .exclude(status=OrganisationStatus.CLOSED)
-        .order_by("pk")
+        open_schools.order_by("pk")
         # JSON read as text and decoded once per distinct value: the same few values repeat a lot.
         .annotate(
             strengths_text=Cast("strengths", TextField()),
@@ -108,10 +116,7 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
             "reasons_text",
         )
     )
-    domains = _Decoded(lambda value: frozenset(value or ()))
-    no_data = _Decoded(lambda value: bool({r.get("code") for r in value or []} & NO_DATA_CODES))
     schools: list[School] = []
-    left_out: dict[str, str] = {}
     for (
         pk,
         lat,
@@ -132,29 +137,22 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
     ) in rows.iterator(chunk_size=5000):
         sid = str(pk)
         choice = choices.get(pk)
-        if choice == v.SchoolChoice.EXCLUDE:
-            left_out[sid] = v.Reason.EXCLUDED
-            continue
         role = "none"
         if mode == v.RunMode.VERTICAL:
-            role = (
-                choice
-                if choice in (v.SchoolChoice.LEADER, v.SchoolChoice.SUPPORTED)
-                else ROLE_OF_LABEL.get(label, "none")
-            )
-            if role == "none":
-                if label is None or no_data[reasons]:
+            chosen = choice in (v.SchoolChoice.LEADER, v.SchoolChoice.SUPPORTED)
+            role = str(choice) if chosen else ROLE_OF_LABEL.get(label, "none")
+            if role == "none":  # takes no part; listed when it lacks data, unless excluded by hand
+                if choice != v.SchoolChoice.EXCLUDE and (label is None or no_data[reasons]):
                     left_out[sid] = v.Reason.NO_DATA
                 continue
         elif mode == v.RunMode.ORGANISATIONS and not domains[needs]:
+            continue  # a school without needs takes no part, excluded or not
+        if choice == v.SchoolChoice.EXCLUDE:
+            left_out[sid] = v.Reason.EXCLUDED
             continue
         leader_capacity = 0
         if role == "leader":
-            leader_capacity = (
-                capacity
-                if capacity is not None
-                else (own_capacity if own_capacity is not None else DEFAULT_CAPACITY)
-            )
+            leader_capacity = capacity if capacity is not None else _own(own_capacity)
         schools.append(
             School(
                 id=sid,
@@ -188,9 +186,7 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
                 Organisation(
                     id=str(pk),
                     kind=ORGANISATION_KINDS[kind],
-                    capacity=capacity
-                    if capacity is not None
-                    else (own_capacity if own_capacity is not None else DEFAULT_CAPACITY),
+                    capacity=_own(own_capacity),
                     offers=frozenset(offers),
                     latitude=lat if lon is not None else None,
                     longitude=lon if lat is not None else None,

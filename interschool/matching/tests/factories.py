@@ -168,9 +168,12 @@ class MatchingWorld:
                 return key
         raise KeyError(pk)
 
+    def org(self, key: str) -> Organisation:
+        """The school or organisation of the world called ``key``."""
+        return self.schools.get(key) or self.organisations.get(key) or self.outside[key]
+
     def pk(self, key: str) -> int:
-        org = self.schools.get(key) or self.organisations.get(key) or self.outside[key]
-        return org.pk
+        return self.org(key).pk
 
 
 def build_matching_world(nw: NetworkWorld) -> MatchingWorld:

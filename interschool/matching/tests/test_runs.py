@@ -30,6 +30,7 @@ from interschool.algorithms.matching.scoring import Organisation as EngineOrgani
 from interschool.algorithms.matching.vertical import MatchResult, match_organisations, match_vertical
 from interschool.core.models import (
     AuditEntry,
+    Membership,
     Notification,
     Organisation,
     OrganisationKind,
@@ -41,7 +42,7 @@ from interschool.core.models import (
 from interschool.core.tests.factories import NetworkFactory, OrganisationFactory
 from interschool.matching import access, services, tasks
 from interschool.matching import vocabularies as v
-from interschool.matching.inputs import snapshot_decode
+from interschool.matching.inputs import Inputs, snapshot_decode
 from interschool.matching.models import (
     Match,
     MatchingRun,
@@ -95,6 +96,11 @@ def pair_keys(mw: MatchingWorld, run: MatchingRun) -> list[tuple[str, ...]]:
     ]
 
 
+def snapshot_of(run: MatchingRun) -> Inputs:
+    assert run.snapshot is not None, "the run kept no inputs"
+    return snapshot_decode(run.snapshot)
+
+
 def unmatched_of(run: MatchingRun) -> dict[int, str]:
     return dict(Unmatched.objects.filter(run=run).values_list("organisation_id", "reason"))
 
@@ -117,9 +123,6 @@ def schools_by_hand(
     for org in rows:
         classification = Classification.objects.filter(organisation=org).first()
         choice = choices.get(org.pk)
-        if choice == "exclude":
-            left_out[str(org.pk)] = "excluded"
-            continue
         role = "none"
         if mode == "vertical":
             if choice in ("leader", "supported"):
@@ -128,12 +131,16 @@ def schools_by_hand(
                 role = "leader"
             elif classification is not None and classification.label == "needs_support":
                 role = "supported"
-            else:
+            else:  # takes no part: listed only when it lacks data, and not when excluded by hand
                 codes = {r["code"] for r in classification.reasons} if classification else set()
-                if classification is None or codes & {"not_enough_data", "no_indicator"}:
+                no_data = classification is None or codes & {"not_enough_data", "no_indicator"}
+                if no_data and choice != "exclude":
                     left_out[str(org.pk)] = "no_data"
                 continue
         elif mode == "organisations" and not org.needs:
+            continue  # takes no part, excluded or not
+        if choice == "exclude":
+            left_out[str(org.pk)] = "excluded"
             continue
         capacity = 0
         if role == "leader":
@@ -165,15 +172,14 @@ def schools_by_hand(
 
 
 def organisations_by_hand(mw: MatchingWorld, parameters: dict[str, Any]) -> list[EngineOrganisation]:
-    """The engine's organisations: those offering something; a run's ``capacity`` overrides theirs too."""
+    """The engine's organisations: those offering something, with their own capacity (a run's
+    ``capacity`` is for leader schools)."""
     choices = {r.organisation_id: r.choice for r in SchoolChoiceRecord.objects.filter(network=mw.network)}
     return [
         EngineOrganisation(
             id=str(org.pk),
             kind=str(org.kind),
-            capacity=parameters["capacity"]
-            if parameters.get("capacity") is not None
-            else (org.partner_capacity if org.partner_capacity is not None else DEFAULT_CAPACITY),
+            capacity=org.partner_capacity if org.partner_capacity is not None else DEFAULT_CAPACITY,
             offers=frozenset(org.offers),
             latitude=org.latitude,
             longitude=org.longitude,
@@ -282,7 +288,7 @@ def expected(
     weights: ScoreWeights,
 ) -> tuple[list[tuple[Any, ...]], dict[int, str]]:
     unmatched = dict(left_out)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     if isinstance(result, PeerClusterResult):
         for number, group in enumerate(result.solution.groups, start=1):
             components, furthest = group_components(schools, group.members, rules, weights)
@@ -318,7 +324,7 @@ def assert_summary_matches_rows(run: MatchingRun) -> None:
         pytest.approx(float(sum(m.score for m in matches)) / len(matches), abs=1e-4) if matches else None
     )
     # distances, outcome gaps and communities, from the registry rows of the members
-    percentile = dict(
+    percentile: dict[int, float | None] = dict(
         Classification.objects.filter(network=run.network).values_list("organisation", "percentile")
     )
     orgs = {o.pk: o for o in Organisation.objects.filter(network=run.network)}
@@ -328,22 +334,24 @@ def assert_summary_matches_rows(run: MatchingRun) -> None:
         if run.mode == "clusters":
             for a, b in itertools.combinations(members, 2):
                 distances.append(km(orgs[a], orgs[b]))
-                if percentile.get(a) is not None and percentile.get(b) is not None:
-                    gaps.append(abs(percentile[a] - percentile[b]))
+                pa, pb = percentile.get(a), percentile.get(b)
+                if pa is not None and pb is not None:
+                    gaps.append(abs(pa - pb))
             communities = {orgs[m].community for m in members if orgs[m].community}
             if communities:
                 cross.append(len(communities) > 1)
             continue
         provider, school = members
+        p_provider, p_school = percentile.get(provider), percentile.get(school)
         if match.distance_km is not None:
             distances.append(match.distance_km)
         if run.mode == "vertical":
-            if percentile.get(provider) is not None and percentile.get(school) is not None:
-                gaps.append(percentile[provider] - percentile[school])
+            if p_provider is not None and p_school is not None:
+                gaps.append(p_provider - p_school)
             if orgs[provider].community and orgs[school].community:
                 cross.append(orgs[provider].community != orgs[school].community)
-        elif percentile.get(school) is not None:
-            gaps.append(1 - percentile[school])
+        elif p_school is not None:
+            gaps.append(1 - p_school)
     assert summary["mean_distance_km"] == (
         pytest.approx(sum(distances) / len(distances), abs=1e-4) if distances else None
     )
@@ -383,7 +391,7 @@ def test_a_run_stores_exactly_the_engines_result(mw, mode, parameters):
     assert not taking_part & {org for _n, members, *_ in rows for org, _role in members}
 
     result, schools, left_out, rules, weights = engine_by_hand(mw, mode, parameters)
-    inputs = snapshot_decode(run.snapshot)
+    inputs = snapshot_of(run)
     assert inputs.schools == schools  # gather_inputs read the registry as documented
     assert inputs.left_out == left_out
     assert (rows, unmatched_of(run)) == expected(result, schools, left_out, rules, weights)
@@ -400,6 +408,7 @@ def test_vertical_run_enqueued_as_a_task(mw):
     run.refresh_from_db()
     assert run.status == v.RunStatus.FINISHED and run.started_at and run.finished_at
     assert run.progress is not None and run.progress.status == ProgressStatus.DONE
+    assert run.progress.done == run.progress.total == services.STAGES
     result, schools, left_out, rules, weights = engine_by_hand(mw, "vertical", {})
     assert (stored(run), unmatched_of(run)) == expected(result, schools, left_out, rules, weights)
     assert tasks.execute_run.enqueue(10**12).return_value == "missing"
@@ -482,19 +491,19 @@ def test_cluster_and_organisation_reasons(mw):
 
 
 def choose(mw: MatchingWorld, key: str, choice: str) -> SchoolChoiceRecord | None:
-    org = mw.schools.get(key) or mw.organisations[key]
-    return services.school_choice_set(actor=mw.admin, network=mw.network, organisation=org, choice=choice)
+    return services.school_choice_set(
+        actor=mw.admin, network=mw.network, organisation=mw.org(key), choice=choice
+    )
 
 
 def pair_rule(mw: MatchingWorld, a: str, b: str, kind: str, value: float = 1.0) -> PairRule:
     return services.pair_rule_set(
-        actor=mw.admin, network=mw.network, a=mw.schools.get(a) or mw.organisations[a],
-        b=mw.schools.get(b) or mw.organisations[b], kind=kind, value=value,
-    )  # fmt: skip
+        actor=mw.admin, network=mw.network, a=mw.org(a), b=mw.org(b), kind=kind, value=value
+    )
 
 
 def roles_in(mw: MatchingWorld, run: MatchingRun) -> dict[str, tuple[str, int]]:
-    return {mw.key_of(s.id): (s.role, s.capacity) for s in snapshot_decode(run.snapshot).schools}
+    return {mw.key_of(s.id): (s.role, s.capacity) for s in snapshot_of(run).schools}
 
 
 def test_school_choices_change_roles(mw):
@@ -545,7 +554,7 @@ def test_school_choice_checks(mw, world):
     choose(mw, "university", "exclude")  # an organisation may be left out
     run = run_now(mw, "organisations")
     assert "university" not in {k for pair in pair_keys(mw, run) for k in pair}
-    assert str(mw.pk("university")) not in {o.id for o in snapshot_decode(run.snapshot).organisations}
+    assert str(mw.pk("university")) not in {o.id for o in snapshot_of(run).organisations}
 
 
 def test_a_forbidden_pair_never_appears(mw):
@@ -558,7 +567,7 @@ def test_a_forbidden_pair_never_appears(mw):
     vertical, clusters = run_now(mw, "vertical"), run_now(mw, "clusters", **CLUSTERS_FAST)
     assert ("oak", "cedar") not in pair_keys(mw, vertical)
     assert not any({"oak", "birch"} <= set(group) for group in pair_keys(mw, clusters))
-    forbidden = {frozenset(p) for p in snapshot_decode(vertical.snapshot).forbidden}
+    forbidden = {frozenset(p) for p in snapshot_of(vertical).forbidden}
     assert frozenset((str(mw.pk("oak")), str(mw.pk("cedar")))) in forbidden
     for org_key in ("oak", "cedar"):
         found = services.school_candidates(vertical, mw.pk(org_key))
@@ -617,11 +626,8 @@ def test_default_parameters_are_the_engines():
         if hasattr(engine, p.name) and p.name != "time_limit_s":
             assert getattr(rules, p.name) == getattr(engine, p.name), p.name
     # the product's own: each leader's capacity, online allowed, no required share, a shorter time limit
-    assert (cleaned["capacity"], cleaned["online_allowed"], cleaned["cross_community_share"]) == (
-        None,
-        True,
-        None,
-    )
+    assert cleaned["capacity"] is None and cleaned["cross_community_share"] is None
+    assert cleaned["online_allowed"] is True
     assert rules.time_limit_s == BY_NAME["time_limit_s"].default
     assert {p.name.removeprefix("weight_") for p in WEIGHTS} == set(ScoreWeights.__dataclass_fields__)
 
@@ -751,7 +757,7 @@ def test_a_candidate_whose_places_went_to_others_says_so(mw):
     (fir,) = services.school_candidates(run, mw.pk(taken))
     assert (mw.key_of(fir.partner_id), fir.matched, fir.partner_full) == ("fir", True, True)
     # oak has room for two and took two; a leader with a place left is not full
-    capacity = {mw.key_of(s.id): s.capacity for s in snapshot_decode(run.snapshot).schools}
+    capacity = {mw.key_of(s.id): s.capacity for s in snapshot_of(run).schools}
     partners = Counter(keys[0] for keys in pair_keys(mw, run))
     for candidate in services.school_candidates(run, mw.pk("birch")):
         key = mw.key_of(candidate.partner_id)
@@ -1006,6 +1012,10 @@ def test_objects_of_another_network_are_not_found(mw, world, runs):
     assert access.pair_rule_get_for_user(admin_a, "a", rule_a.pk)[1] == rule_a
     assert access.can_manage(access.matching_for_user(admin_a, "a"))
     assert not access.can_manage(access.matching_for_user(world.a.user(Role.COORDINATOR), "a"))
+    # an administrator whose membership was deactivated is no longer in the network
+    Membership.objects.filter(user=admin_a, network=world.a.network).update(is_active=False)
+    with pytest.raises(Http404):
+        access.run_get_for_user(admin_a, "a", run_a.pk, manage=True)
 
 
 # --- the registry's outcome percentile ----------------------------------------------------------------
@@ -1067,3 +1077,15 @@ def test_the_classification_percentile_is_the_engines_on_the_latest_published_va
     )
     assert stored_percentiles[schools["s2"].pk] == 1.0 and stored_percentiles[schools["s3"].pk] == 0.0
     assert stored_percentiles[schools["p5"].pk] is None and stored_percentiles[schools["alone"].pk] is None
+
+
+def test_excluding_a_school_that_would_take_no_part_lists_nothing(mw):
+    choose(mw, "linden", "exclude")  # classified neither leader nor needing support, with data
+    choose(mw, "maple", "exclude")  # without data: excluded by hand, not reported for want of data
+    choose(mw, "birch", "exclude")  # needs support: it would take part
+    vertical = unmatched_of(run_now(mw, "vertical"))
+    assert vertical.get(mw.pk("birch")) == "excluded"
+    assert mw.pk("linden") not in vertical and mw.pk("maple") not in vertical
+    choose(mw, "oak", "exclude")  # a school without needs takes no part in organisation matching
+    organisations = unmatched_of(run_now(mw, "organisations"))
+    assert mw.pk("oak") not in organisations and organisations.get(mw.pk("birch")) == "excluded"
