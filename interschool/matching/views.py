@@ -3,16 +3,13 @@ run's result with map and acceptance, a school's candidates, two runs side by si
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -24,6 +21,7 @@ from interschool.core.views.common import (
     paginate,
     query_without_page,
 )
+from interschool.core.views.tables import table_response
 from interschool.matching import access, selectors, services
 from interschool.matching import parameters as params
 from interschool.matching import vocabularies as v
@@ -275,36 +273,12 @@ def run_export(request: AuthenticatedRequest, network_slug: str, pk: int, kind: 
     membership, run = access.run_get_for_user(request.user, network_slug, pk)
     if not run.finished or kind not in ("csv", "xlsx"):
         raise Http404
-    return table_response(selectors.export_rows(run), f"{membership.network.slug}-matching-{run.pk}", kind)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def table_response(rows: Iterable[list[Any]], filename: str, kind: str) -> HttpResponseBase:
-    """Rows as a streamed CSV file or an XLSX workbook."""
-    if kind == "csv":
-        writer = csv.writer(_Echo())
-        response: HttpResponseBase = StreamingHttpResponse(
-            (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(filename[:31])
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return table_response(
+        selectors.export_rows(run),
+        filename=f"{membership.network.slug}-matching-{run.pk}",
+        kind=kind,
+        sheet="matching",
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language_bidi
@@ -26,6 +26,7 @@ from interschool.core.views.common import (
     paginate,
     query_without_page,
 )
+from interschool.core.views.tables import table_response
 from interschool.registry import access, charts, selectors
 from interschool.registry.forms import ImportForm, ProfileForm, SettingsForm
 from interschool.registry.models import ClassificationLabel, ImportStatus, Indicator, RegistrySettings
@@ -170,31 +171,7 @@ def _export(network: Any, schools: Any, kind: str, pseudonymous: bool) -> HttpRe
                 batch = []
         yield from _export_rows(batch, pseudonymous, ids_needed)
 
-    filename = f"{network.slug}-schools"
-    if kind == "csv":
-        pseudo_buffer = _Echo()
-        writer = csv.writer(pseudo_buffer)
-        stream = StreamingHttpResponse((writer.writerow(r) for r in rows()), content_type="text/csv")
-        stream["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return stream
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("schools")
-    for row in rows():
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+    return table_response(rows(), filename=f"{network.slug}-schools", kind=kind, sheet="schools")
 
 
 def _export_rows(batch: list[Any], pseudonymous: bool, with_ids: bool) -> Any:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.formats import date_format
@@ -29,6 +27,7 @@ from interschool.core.views.common import (
     paginate,
     query_without_page,
 )
+from interschool.core.views.tables import table_response
 from interschool.partnerships import access, listing
 from interschool.partnerships import vocabularies as v
 from interschool.partnerships.access import Level, PartnershipAccess
@@ -203,32 +202,9 @@ def _export(
                 batch = []
         yield from _export_rows(membership, batch, labels, hidden, as_text)
 
-    filename = f"{membership.network.slug}-partnerships"
-    if kind == "csv":
-        writer = csv.writer(_Echo())
-        response: HttpResponseBase = StreamingHttpResponse(
-            (writer.writerow(row) for row in rows()), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("partnerships")
-    for row in rows():
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return table_response(
+        rows(), filename=f"{membership.network.slug}-partnerships", kind=kind, sheet="partnerships"
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
 
 
 def _export_rows(
