@@ -1,7 +1,9 @@
 """API conventions shared by every router: authentication, the error shape, pagination (see docs/api.md)."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import translation
 from ninja import Schema
@@ -70,3 +72,22 @@ class PageNumber(PaginationBase):
 
 
 ERRORS: dict[int, type[Schema]] = {401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+
+
+class PagedRows:
+    """A queryset the paginator counts and slices, serialising only the page it takes."""
+
+    def __init__(
+        self, queryset: QuerySet[Any], serialise: Callable[[list[Any]], list[dict[str, Any]]]
+    ) -> None:
+        self.queryset = queryset
+        self.serialise = serialise
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+        return self.serialise(list(self.queryset[item]))

@@ -7,7 +7,7 @@ request's language (the locale middleware); codes travel as codes, listed in the
 """
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -21,7 +21,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict, Field, WithJsonSchema
 
-from interschool.core.api_conventions import ERRORS, PageNumber
+from interschool.core.api_conventions import ERRORS, PagedRows, PageNumber
 from interschool.core.models import Organisation, Progress, User
 from interschool.matching import access, parameters, services, tasks, wording
 from interschool.matching import vocabularies as v
@@ -203,25 +203,6 @@ class MatchAcceptIn(Body):
 # --- serialisation -----------------------------------------------------------------------------------------
 
 
-class _Rows:
-    """A queryset the paginator counts and slices, serialising only the page it takes."""
-
-    def __init__(
-        self, queryset: QuerySet[Any], serialise: Callable[[list[Any]], list[dict[str, Any]]]
-    ) -> None:
-        self.queryset = queryset
-        self.serialise = serialise
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return self.serialise(list(self.queryset[item]))
-
-
 def _user(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):  # the API's authentication always sets a user
@@ -361,7 +342,7 @@ def run_start(request: HttpRequest, slug: str, payload: MatchingRunIn) -> Status
 def run_list(request: HttpRequest, slug: str) -> Any:
     _membership, runs = access.run_list_for_user(request.user, slug)
     rows = runs.defer("snapshot", "candidates").order_by("-created_at", "-pk")
-    return _Rows(rows, lambda page: [_run(run) for run in page])
+    return PagedRows(rows, lambda page: [_run(run) for run in page])
 
 
 @router.get(
@@ -385,7 +366,7 @@ def match_list(request: HttpRequest, slug: str, pk: int, filters: Query[MatchLis
     if filters.school is not None:
         containing = MatchMember.objects.filter(match__run=run, organisation_id=filters.school)
         matches = matches.filter(pk__in=containing.values("match"))
-    return _Rows(matches, lambda page: [_match(run, m) for m in page])
+    return PagedRows(matches, lambda page: [_match(run, m) for m in page])
 
 
 @router.get(
@@ -415,7 +396,7 @@ def unmatched_list(request: HttpRequest, slug: str, pk: int, filters: Query[Unma
             for u in page
         ]
 
-    return _Rows(rows, serialise)
+    return PagedRows(rows, serialise)
 
 
 @router.get(

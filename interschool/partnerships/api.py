@@ -23,7 +23,7 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict, Field, RootModel
 
 from interschool.core import access as core_access
-from interschool.core.api_conventions import ERRORS, PageNumber
+from interschool.core.api_conventions import ERRORS, PagedRows, PageNumber
 from interschool.core.models import Membership, Organisation, OrganisationKind, User
 from interschool.partnerships import access, listing, record
 from interschool.partnerships import vocabularies as v
@@ -179,25 +179,6 @@ def _user(request: HttpRequest) -> User:
     if not isinstance(user, User):  # the API's authentication always sets a user
         raise Http404
     return user
-
-
-class _Rows:
-    """A queryset the paginator counts and slices, serialising only the page it takes."""
-
-    def __init__(
-        self, queryset: QuerySet[Any], serialise: Callable[[list[Any]], list[dict[str, Any]]]
-    ) -> None:
-        self.queryset = queryset
-        self.serialise = serialise
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
-        return self.serialise(list(self.queryset[item]))
 
 
 # --- what a user is shown ----------------------------------------------------------------------------------
@@ -852,7 +833,7 @@ def partnership_list(request: HttpRequest, slug: str, filters: Query[Partnership
             items.append(_partnership(grant, _Shown(grant, people.get(p.pk, ()))))
         return items
 
-    return _Rows(rows, serialise)
+    return PagedRows(rows, serialise)
 
 
 @router.get(
@@ -974,7 +955,7 @@ def member_list(request: HttpRequest, slug: str, pk: int) -> Any:
     grant = access.partnership_get_for_user(request.user, slug, pk, level=Level.READ)
     shown = _Shown(grant)
     rows = grant.partnership.members.select_related("organisation").order_by("pk")
-    return _Rows(rows, lambda page: [_member(m, shown) for m in page])
+    return PagedRows(rows, lambda page: [_member(m, shown) for m in page])
 
 
 @router.post(
@@ -1083,7 +1064,7 @@ def person_delete(request: HttpRequest, slug: str, pk: int, person_id: int) -> S
 def consent_list(request: HttpRequest, slug: str, pk: int) -> Any:
     grant = access.partnership_get_for_user(request.user, slug, pk, level=Level.READ)
     shown = _shown(grant)
-    return _Rows(_current_consents(grant.partnership), lambda page: [_consent(c, shown) for c in page])
+    return PagedRows(_current_consents(grant.partnership), lambda page: [_consent(c, shown) for c in page])
 
 
 @router.post(
@@ -1139,7 +1120,7 @@ def _versions(partnership: Partnership) -> QuerySet[AgreementVersion]:
 def agreement_list(request: HttpRequest, slug: str, pk: int) -> Any:
     grant = access.partnership_get_for_user(request.user, slug, pk, level=Level.READ)
     shown = _Shown(grant)
-    return _Rows(
+    return PagedRows(
         _versions(grant.partnership).defer("content"),
         lambda page: [_version(version, shown, version.renderings.all()) for version in page],
     )
@@ -1209,7 +1190,7 @@ def _goal(goal: Goal, shown: _Shown) -> dict[str, Any]:
 def goal_list(request: HttpRequest, slug: str, pk: int) -> Any:
     grant = access.partnership_get_for_user(request.user, slug, pk, level=Level.READ)
     shown = _shown(grant)
-    return _Rows(
+    return PagedRows(
         grant.partnership.goals.order_by("position", "pk"), lambda page: [_goal(g, shown) for g in page]
     )
 
@@ -1295,7 +1276,7 @@ def activity_list(
         rows = rows.filter(goal_id=goal)
     if status is not None:
         rows = rows.filter(status=_plain(status))
-    return _Rows(rows, lambda page: [_activity(a, shown) for a in page])
+    return PagedRows(rows, lambda page: [_activity(a, shown) for a in page])
 
 
 @router.post(ONE + "/activities", response={201: ActivityOut, **ERRORS}, summary="Add an activity (editors)")
@@ -1387,7 +1368,7 @@ def plan_indicator_list(request: HttpRequest, slug: str, pk: int, goal: int | No
     )
     if goal is not None:
         rows = rows.filter(goal_id=goal)
-    return _Rows(
+    return PagedRows(
         rows.order_by("goal__position", "goal_id", "pk"),
         lambda page: [_plan_indicator(t, shown) for t in page],
     )
@@ -1489,7 +1470,7 @@ def assessment_list(request: HttpRequest, slug: str, pk: int) -> Any:
     shown = _shown(grant)
     files = Prefetch("files", queryset=EvidenceFile.objects.defer("content").order_by("pk"))
     rows = grant.partnership.assessments.order_by("-assessed_on", "-pk").prefetch_related("activities", files)
-    return _Rows(rows, lambda page: [_assessment(a, shown) for a in page])
+    return PagedRows(rows, lambda page: [_assessment(a, shown) for a in page])
 
 
 @router.post(
@@ -1651,7 +1632,7 @@ def factor_list(
         rows = rows.filter(kind=_plain(kind))
     if status is not None:
         rows = rows.filter(status=_plain(status))
-    return _Rows(rows, lambda page: [_factor(f, shown) for f in page])
+    return PagedRows(rows, lambda page: [_factor(f, shown) for f in page])
 
 
 @router.post(
