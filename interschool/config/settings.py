@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "interschool.registry",
     "interschool.partnerships",
     "interschool.matching",
+    "interschool.resources",
 ]
 
 MIDDLEWARE = [

@@ -13,5 +13,6 @@ urlpatterns = [
     path("n/<slug:network_slug>/", include("interschool.registry.urls")),
     path("n/<slug:network_slug>/partnerships/", include("interschool.partnerships.urls")),
     path("n/<slug:network_slug>/matching/", include("interschool.matching.views")),
+    path("n/<slug:network_slug>/resources/", include("interschool.resources.views")),
     path("", include("interschool.core.urls")),
 ]
