@@ -9,4 +9,4 @@ class ResourcesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from interschool.resources import notification_kinds  # noqa: F401  (registers the kinds)
+        from interschool.resources import notification_kinds, record  # noqa: F401  (registers kinds, source)
