@@ -240,7 +240,12 @@ def test_postgresql_itself_refuses_an_overlap_the_service_did_not_check(nw, othe
 
     lab = make_lab(nw)
     book(lab, nw.school, at(5, 10), at(5, 12))
-    fields = {"resource": lab, "organisation": other_school, "purpose": "x", "status": v.BookingStatus.PENDING}
+    fields = {
+        "resource": lab,
+        "organisation": other_school,
+        "purpose": "x",
+        "status": v.BookingStatus.PENDING,
+    }
     with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
         Booking.objects.create(start=at(5, 11), end=at(5, 13), **fields)
     # Bookings that no longer hold their slot do not count.
