@@ -88,3 +88,10 @@ def test_services_and_selectors_never_import_views_or_api():
         if bad:
             offenders[str(rel)] = sorted(bad)
     assert not offenders, f"the domain layer must not import the web layer: {offenders}"
+
+
+@pytest.mark.parametrize("name", ["recurrence", "ical"])
+def test_calendar_files_load_without_django(name):
+    """Recurrence and iCalendar feeds work on plain data, so they are tested without a database."""
+    check = f"import sys, interschool.resources.{name}; sys.exit('django' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", check], check=False).returncode == 0

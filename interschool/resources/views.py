@@ -50,6 +50,8 @@ def resource_detail(request: AuthenticatedRequest, network_slug: str, pk: int) -
         form = BookingForm(request.POST or None, organisations=organisations, time_zone=resource.time_zone)
         if request.method == "POST" and form.is_valid():
             organisation = form.cleaned_data["organisation"] if any_school else membership.organisation
+            if organisation is None:
+                raise PermissionDenied
             start, end = form.range()
             try:
                 booking = service.booking_request(

@@ -47,7 +47,7 @@ def test_request_approve_then_overlap_refused(
     base = live_server.url
 
     # 1. The teacher of school B requests the lab.
-    log_in(page, base, teacher_b.email)
+    log_in(page, base, str(teacher_b.email))
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "fa" else "ltr")
     page.goto(f"{base}/n/a/resources/")
     check_accessibility(page)
