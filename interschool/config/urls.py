@@ -6,6 +6,7 @@ from django.urls import include, path
 from ninja.openapi.views import openapi_view
 
 from interschool.config.api import api
+from interschool.resources import views as resource_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -14,5 +15,6 @@ urlpatterns = [
     path("n/<slug:network_slug>/partnerships/", include("interschool.partnerships.urls")),
     path("n/<slug:network_slug>/matching/", include("interschool.matching.views")),
     path("n/<slug:network_slug>/resources/", include("interschool.resources.views")),
+    path("feeds/<str:token>.ics", resource_views.feed_ics, name="feed_ics"),
     path("", include("interschool.core.urls")),
 ]

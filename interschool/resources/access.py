@@ -12,7 +12,7 @@ from django.http import Http404
 
 from interschool.core.access import AnyUser, network_membership_for_user
 from interschool.core.models import Membership, Role
-from interschool.resources.models import Booking, Resource
+from interschool.resources.models import Booking, CalendarFeed, Resource
 from interschool.resources.vocabularies import BookingStatus
 
 ALL_SEEING = frozenset({Role.ADMIN, Role.COORDINATOR})
@@ -89,3 +89,12 @@ def approvals_for_user(user: AnyUser, slug: str) -> tuple[Membership, QuerySet[B
     else:
         pending = pending.none()
     return membership, pending.select_related("resource", "organisation", "booked_by").order_by("start")
+
+
+def feed_get_for_user(user: AnyUser, slug: str, pk: int) -> CalendarFeed:
+    """A feed the user created in this network (only its creator lists and revokes it)."""
+    membership = network_membership_for_user(user, slug)
+    row = CalendarFeed.objects.filter(network=membership.network, created_by=membership.user, pk=pk).first()
+    if row is None:
+        raise Http404
+    return row

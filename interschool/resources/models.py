@@ -187,3 +187,36 @@ class Booking(TimestampedModel):
     @property
     def holds_slot(self) -> bool:
         return self.status in v.HOLDING
+
+
+class CalendarFeed(TimestampedModel):
+    """A secret address serving the bookings of one resource or of one organisation as iCalendar."""
+
+    network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="+")
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="feeds"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("created by")
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_read_at = models.DateTimeField(_("last read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resource__isnull=False, organisation__isnull=True)
+                | models.Q(resource__isnull=True, organisation__isnull=False),
+                name="feed_one_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"feed {self.pk}"

@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,8 +18,10 @@ from interschool.core.views.common import AuthenticatedRequest, paginate
 from interschool.resources import access
 from interschool.resources import vocabularies as v
 from interschool.resources.forms import BookingForm, DecisionForm
-from interschool.resources.models import Booking
+from interschool.resources.ical import CONTENT_TYPE
+from interschool.resources.models import Booking, CalendarFeed
 from interschool.resources.services import bookings as service
+from interschool.resources.services import feeds as feed_service
 
 
 @login_required
@@ -144,10 +147,61 @@ def booking_cancel(request: AuthenticatedRequest, network_slug: str, pk: int) ->
     return redirect("resource_detail", network_slug, booking.resource_id)
 
 
+@login_required
+def feeds(request: AuthenticatedRequest, network_slug: str) -> HttpResponseBase:
+    """The user's calendar feeds: create one for a resource they see or for their organisation; revoke."""
+    membership, resources = access.resource_list_for_user(request.user, network_slug)
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            row = access.feed_get_for_user(request.user, network_slug, int(request.POST["revoke"]))
+            feed_service.feed_revoke(actor=request.user, row=row)
+            messages.success(request, _("The feed address no longer works."))
+        elif request.POST.get("resource"):
+            resource = resources.filter(pk=request.POST["resource"]).first()
+            if resource is None:
+                raise Http404
+            feed_service.feed_create(actor=request.user, resource=resource)
+            messages.success(request, _("A new feed address is ready."))
+        elif membership.organisation is not None:
+            feed_service.feed_create(actor=request.user, organisation=membership.organisation)
+            messages.success(request, _("A new feed address is ready."))
+        return redirect("resource_feeds", network_slug)
+    rows = CalendarFeed.objects.filter(
+        network=membership.network, created_by=request.user, revoked_at__isnull=True
+    )
+    return render(
+        request,
+        "resources/feeds.html",
+        {
+            "membership": membership,
+            "network": membership.network,
+            "rows": rows.select_related("resource", "organisation"),
+            "resources": resources.order_by("name"),
+            "base": request.build_absolute_uri("/"),
+        },
+    )
+
+
+def feed_ics(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The feed behind a secret address; no login, so calendar clients can read it."""
+    row = (
+        CalendarFeed.objects.filter(token=token, revoked_at__isnull=True)
+        .select_related("resource", "organisation")
+        .first()
+    )
+    if row is None:
+        raise Http404
+    CalendarFeed.objects.filter(pk=row.pk).update(last_read_at=timezone.now())
+    response = HttpResponse(feed_service.feed_body(row), content_type=CONTENT_TYPE)
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
 urlpatterns = [
     path("", resource_list, name="resource_list"),
     path("requests/", approvals, name="resource_approvals"),
     path("<int:pk>/", resource_detail, name="resource_detail"),
     path("bookings/<int:pk>/decide/", booking_decide, name="booking_decide"),
     path("bookings/<int:pk>/cancel/", booking_cancel, name="booking_cancel"),
+    path("feeds/", feeds, name="resource_feeds"),
 ]
