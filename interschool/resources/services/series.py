@@ -83,7 +83,7 @@ def series_plan(
         try:
             check_rules(resource, occurrence.start, occurrence.end, headcount, now=now)
         except BookingRefused as refusal:
-            problems.append(Problem(occurrence, refusal.messages[0], refusal.code))
+            problems.append(Problem(occurrence, refusal.messages[0], str(refusal.code)))
             continue
         conflicts = conflicts_of(resource, occurrence.start, occurrence.end)
         if conflicts:
