@@ -120,9 +120,11 @@ def demo_ensure() -> tuple[Network, list[DemoLogin], bool]:
         # Imported here so that core does not depend on the partnerships app when it is loaded.
         from interschool.matching.demo import demo_matching
         from interschool.partnerships.demo import demo_partnerships
+        from interschool.resources.demo import demo_resources
 
         demo_partnerships(network)
         demo_matching(network)
+        demo_resources(network)
     return network, logins, created
 
 
