@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from interschool.core.models import Organisation
 
@@ -21,8 +22,12 @@ class BookingForm(forms.Form):
         label=_("For"), queryset=Organisation.objects.none(), required=False
     )
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    starts = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
-    ends = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}))
+    starts = forms.TimeField(
+        label=pgettext_lazy("time of day", "From"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ends = forms.TimeField(
+        label=pgettext_lazy("time of day", "To"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
     purpose = forms.CharField(label=_("Purpose"), max_length=255)
     headcount = forms.IntegerField(label=_("People"), min_value=1, initial=1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from interschool.core.models import Network, Organisation
 from interschool.core.models.base import TimestampedModel
@@ -20,7 +21,10 @@ from interschool.resources import vocabularies as v
 class Resource(TimestampedModel):
     network = models.ForeignKey(Network, on_delete=models.CASCADE, related_name="resources")
     owner = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="resources", verbose_name=_("owner")
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="resources",
+        verbose_name=pgettext_lazy("resource", "owner"),
     )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=v.ResourceKind.choices)

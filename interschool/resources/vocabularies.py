@@ -8,11 +8,11 @@ from django.utils.translation import pgettext_lazy
 class ResourceType(models.TextChoices):
     """The five resource types of network interaction (DOMAIN.md 003.8)."""
 
-    STAFF = "staff", _("Staff")
-    INFORMATION = "information", _("Information")
-    MATERIAL = "material", _("Material and technical")
-    TEACHING = "teaching", _("Teaching and methodological")
-    SOCIAL = "social", _("Social")
+    STAFF = "staff", pgettext_lazy("resource type", "Staff")
+    INFORMATION = "information", pgettext_lazy("resource type", "Information")
+    MATERIAL = "material", pgettext_lazy("resource type", "Material and technical")
+    TEACHING = "teaching", pgettext_lazy("resource type", "Teaching and methodological")
+    SOCIAL = "social", pgettext_lazy("resource type", "Social")
 
 
 class ResourceKind(models.TextChoices):
