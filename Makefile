@@ -36,6 +36,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/pages_bench.py --postgres
 	$(BIN)/python benchmarks/matching_bench.py
 	$(BIN)/python benchmarks/matching_run_bench.py
+	$(BIN)/python benchmarks/booking_bench.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts
