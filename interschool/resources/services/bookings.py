@@ -226,7 +226,20 @@ def booking_request(
     )
     if pending:
         transaction.on_commit(lambda: _notify_owner(booking))
+        schedule_expiry(booking.expires_at)
     return booking
+
+
+def schedule_expiry(when: dt.datetime | None) -> None:
+    """After commit, queue the expiry task to run when the request expires (where the task backend can
+    run tasks later; the expiry is one idempotent UPDATE, so extra runs change nothing)."""
+    if when is None:
+        return
+    from interschool.resources.tasks import expire_booking_requests
+
+    if expire_booking_requests.get_backend().supports_defer:
+        deferred = expire_booking_requests.using(run_after=when)
+        transaction.on_commit(lambda: deferred.enqueue())
 
 
 def approvers_of(resource: Resource) -> list[User]:

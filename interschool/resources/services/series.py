@@ -26,6 +26,7 @@ from interschool.resources.services.bookings import (
     check_rules,
     conflicts_of,
     may_use,
+    schedule_expiry,
 )
 
 
@@ -174,6 +175,7 @@ def series_create(
                     [*plan.problems, Problem(occurrence, gettext("Already booked."), "conflict")],
                 )
             ) from None
+    schedule_expiry(expires)
     audit_record(
         actor=actor,
         network=resource.network,

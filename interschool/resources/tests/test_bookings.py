@@ -250,3 +250,16 @@ def test_postgresql_itself_refuses_an_overlap_the_service_did_not_check(nw, othe
         Booking.objects.create(start=at(5, 11), end=at(5, 13), **fields)
     # Bookings that no longer hold their slot do not count.
     Booking.objects.create(start=at(5, 11), end=at(5, 13), **{**fields, "status": v.BookingStatus.DECLINED})
+
+
+def test_a_request_queues_its_expiry_for_when_it_expires(
+    nw, other_school, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    lab = make_lab(nw, approval_required=True, approval_expiry_hours=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        request = book(lab, other_school, at(5, 10), at(5, 11))
+    queued = DBTaskResult.objects.filter(task_path__endswith="expire_booking_requests")
+    assert [q.run_after for q in queued] == [request.expires_at] == [NOW + dt.timedelta(hours=5)]
