@@ -15,6 +15,7 @@ from interschool.core.api_conventions import SessionAuth, TokenAuth
 from interschool.matching.api import router as matching_router
 from interschool.partnerships.api import router as partnerships_router
 from interschool.registry.api import router as registry_router
+from interschool.resources.api import router as resources_router
 
 api = NinjaAPI(
     title="Interschool API",
@@ -92,3 +93,4 @@ api.add_router("/", core_router)
 api.add_router("/", registry_router)
 api.add_router("/", partnerships_router)
 api.add_router("/", matching_router)
+api.add_router("/", resources_router)

@@ -23,9 +23,10 @@ def resource_list_for_user(user: AnyUser, slug: str) -> tuple[Membership, QueryS
     resources = Resource.objects.filter(network=membership.network).select_related("owner")
     if membership.role not in ALL_SEEING:
         org = membership.organisation_id
-        resources = resources.filter(
-            Q(owner_id=org) | Q(shared_with_network=True) | Q(partnerships__members__organisation_id=org)
-        ).distinct()
+        visible = Q(shared_with_network=True)
+        if org is not None:
+            visible |= Q(owner_id=org) | Q(partnerships__members__organisation_id=org)
+        resources = resources.filter(visible).distinct()
     return membership, resources
 
 
@@ -98,3 +99,35 @@ def feed_get_for_user(user: AnyUser, slug: str, pk: int) -> CalendarFeed:
     if row is None:
         raise Http404
     return row
+
+
+def can_create_resource(membership: Membership) -> bool:
+    """Administrators and coordinators (for any owner) and school leaders (for their own organisation)."""
+    if membership.role in ALL_SEEING:
+        return True
+    return membership.role == Role.SCHOOL_LEADER and membership.organisation_id is not None
+
+
+def can_manage_resource(membership: Membership, resource: Resource) -> bool:
+    """Administrators and coordinators change any resource; a school leader those of their organisation."""
+    if membership.network_id != resource.network_id:
+        return False
+    if membership.role in ALL_SEEING:
+        return True
+    return (
+        membership.role == Role.SCHOOL_LEADER
+        and membership.organisation_id is not None
+        and membership.organisation_id == resource.owner_id
+    )
+
+
+def feed_list_for_user(user: AnyUser, slug: str) -> QuerySet[CalendarFeed]:
+    """The feeds the user created in this network that still work (only their creator lists them)."""
+    membership = network_membership_for_user(user, slug)
+    return (
+        CalendarFeed.objects.filter(
+            network=membership.network, created_by=membership.user, revoked_at__isnull=True
+        )
+        .select_related("resource", "organisation")
+        .order_by("-created_at", "-pk")
+    )
