@@ -19,6 +19,7 @@ from interschool.core.models import Organisation
 from interschool.partnerships.models import Partnership
 from interschool.resources import vocabularies as v
 from interschool.resources.models import OpeningHours, Resource
+from interschool.resources.services.catalogue import RESOURCE_FIELDS
 
 
 class BookingForm(forms.Form):
@@ -165,23 +166,7 @@ class ResourceForm(forms.Form):
         return values
 
 
-RESOURCE_FORM_FIELDS = (
-    "name",
-    "kind",
-    "description",
-    "location",
-    "latitude",
-    "longitude",
-    "capacity",
-    "time_zone",
-    "shared_with_network",
-    "mode",
-    "approval_required",
-    "min_notice_hours",
-    "max_length_minutes",
-    "approval_expiry_hours",
-    "active",
-)
+RESOURCE_FORM_FIELDS = tuple(name for name in RESOURCE_FIELDS if name != "owner")  # the owner is chosen apart
 
 HOURS_PER_DAY = 2
 
