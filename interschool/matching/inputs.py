@@ -8,6 +8,7 @@ classification's. Schools left out before matching are returned with their reaso
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from collections.abc import Callable, Mapping
@@ -217,24 +218,19 @@ def gather_inputs(network: Network, mode: str, parameters: Mapping[str, Any]) ->
 # --- the snapshot ------------------------------------------------------------------------------------
 
 
+SCHOOL_FIELDS = tuple(f.name for f in dataclasses.fields(School))
+DOMAIN_FIELDS = ("strengths", "needs")  # frozensets, written as sorted lists
+
+
 def _school_row(s: School) -> list[Any]:
-    return [
-        s.id,
-        s.latitude,
-        s.longitude,
-        s.phase,
-        s.community,
-        s.district,
-        s.urban_rural,
-        s.enrolment,
-        s.ses_index,
-        s.accepts_online,
-        s.role,
-        s.capacity,
-        sorted(s.strengths),
-        sorted(s.needs),
-        s.performance,
-    ]
+    return [sorted(getattr(s, name)) if name in DOMAIN_FIELDS else getattr(s, name) for name in SCHOOL_FIELDS]
+
+
+def _school_of(row: list[Any]) -> School:
+    values: dict[str, Any] = dict(zip(SCHOOL_FIELDS, row, strict=True))
+    for name in DOMAIN_FIELDS:
+        values[name] = frozenset(values[name])
+    return School(**values)
 
 
 def snapshot_encode(inputs: Inputs) -> bytes:
@@ -256,42 +252,7 @@ def snapshot_encode(inputs: Inputs) -> bytes:
 
 def snapshot_decode(blob: bytes | memoryview) -> Inputs:
     data = json.loads(zlib.decompress(bytes(blob)))
-    schools = [
-        School(
-            id,
-            lat,
-            lon,
-            phase,
-            community,
-            district,
-            setting,
-            enrolment,
-            ses,
-            online,
-            role,
-            capacity,
-            frozenset(strengths),
-            frozenset(needs),
-            performance,
-        )
-        for (
-            id,
-            lat,
-            lon,
-            phase,
-            community,
-            district,
-            setting,
-            enrolment,
-            ses,
-            online,
-            role,
-            capacity,
-            strengths,
-            needs,
-            performance,
-        ) in data["schools"]
-    ]
+    schools = [_school_of(row) for row in data["schools"]]
     organisations = [
         Organisation(id, kind, capacity, frozenset(offers), lat, lon)
         for id, kind, capacity, offers, lat, lon in data["organisations"]

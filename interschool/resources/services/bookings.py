@@ -155,6 +155,19 @@ def may_use(resource: Resource, organisation: Organisation) -> bool:
     return resource.partnerships.filter(members__organisation=organisation).exists()
 
 
+def check_request(resource: Resource, organisation: Organisation, purpose: str) -> None:
+    """Refuse a booking or series by an organisation the resource is not shared with, or without a purpose."""
+    if not may_use(resource, organisation):
+        raise BookingRefused(
+            gettext("%(organisation)s may not use this resource: it is not shared with it.")
+            % {"organisation": organisation.name},
+            code="not_shared",
+            field="organisation",
+        )
+    if not purpose.strip():
+        raise BookingRefused(gettext("Say what the booking is for."), code="purpose", field="purpose")
+
+
 def _insert(booking: Booking) -> Booking:
     """Insert unless a holding booking overlaps; the caller holds a write transaction."""
     conflicts = conflicts_of(booking.resource, booking.start, booking.end)
@@ -194,15 +207,7 @@ def booking_request(
 ) -> Booking:
     """Book ``resource`` for ``organisation``: confirmed at once, or pending when the owner approves."""
     now = now or timezone.now()
-    if not may_use(resource, organisation):
-        raise BookingRefused(
-            gettext("%(organisation)s may not use this resource: it is not shared with it.")
-            % {"organisation": organisation.name},
-            code="not_shared",
-            field="organisation",
-        )
-    if not purpose.strip():
-        raise BookingRefused(gettext("Say what the booking is for."), code="purpose", field="purpose")
+    check_request(resource, organisation, purpose)
     check_rules(resource, start, end, headcount, now=now)
     pending = resource.approval_required and organisation.pk != resource.owner_id
     booking = _insert(

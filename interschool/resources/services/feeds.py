@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -65,8 +66,6 @@ def feed_bookings(row: CalendarFeed) -> QuerySet[Booking]:
 
 
 def _local(moment: dt.datetime, zone: str) -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 

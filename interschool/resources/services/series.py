@@ -23,9 +23,9 @@ from interschool.resources.recurrence import Occurrence, RecurrenceError, occurr
 from interschool.resources.services.bookings import (
     CONSTRAINT,
     BookingRefused,
+    check_request,
     check_rules,
     conflicts_of,
-    may_use,
     schedule_expiry,
 )
 
@@ -110,15 +110,7 @@ def series_create(
     """Save the series whole, or raise :class:`SeriesRefused` listing the occurrences in the way; with
     ``skip_conflicts`` save the others and record the skipped ones on the series."""
     now = now or timezone.now()
-    if not may_use(resource, organisation):
-        raise BookingRefused(
-            gettext("%(organisation)s may not use this resource: it is not shared with it.")
-            % {"organisation": organisation.name},
-            code="not_shared",
-            field="organisation",
-        )
-    if not purpose.strip():
-        raise BookingRefused(gettext("Say what the booking is for."), code="purpose", field="purpose")
+    check_request(resource, organisation, purpose)
     plan = series_plan(
         resource,
         first_start=first_start,
